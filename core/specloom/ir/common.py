@@ -1,0 +1,77 @@
+"""Source positions and the base every IR node shares.
+
+Lines and columns are 0-based, as in the Language Server Protocol; the CLI adds
+one when it prints them. Columns count Unicode code points of the decoded text.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Position(BaseModel):
+    """A place in the spec: 0-based line and column."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: int
+    column: int
+
+
+class SourceRange(BaseModel):
+    """The span of spec text an IR node was compiled from (end exclusive)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: Position
+    end: Position
+
+    @classmethod
+    def of(cls, line: int, column: int, end_line: int, end_column: int) -> SourceRange:
+        return cls(
+            start=Position(line=line, column=column),
+            end=Position(line=end_line, column=end_column),
+        )
+
+    def contains(self, line: int, column: int) -> bool:
+        after_start = (line, column) >= (self.start.line, self.start.column)
+        before_end = (line, column) <= (self.end.line, self.end.column)
+        return after_start and before_end
+
+
+ZERO_RANGE = SourceRange.of(0, 0, 0, 0)
+
+
+class Node(BaseModel):
+    """Base of every IR node: it keeps the range of spec text it came from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    range: SourceRange = ZERO_RANGE
+
+
+ValueKind = Literal["integer", "decimal", "string", "boolean", "enum"]
+
+
+class Value(BaseModel):
+    """A literal written in the spec, kept as its canonical text so JSON round-trips exactly."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ValueKind
+    text: str
+
+    def python(self) -> int | Decimal | bool | str:
+        if self.kind == "integer":
+            return int(self.text)
+        if self.kind == "decimal":
+            return Decimal(self.text)
+        if self.kind == "boolean":
+            return self.text == "true"
+        return self.text
+
+    def __str__(self) -> str:
+        return f'"{self.text}"' if self.kind == "string" else self.text

@@ -1,0 +1,345 @@
+"""The Entities section: `### Name` headings and `- field: type, constraint, ...` lines."""
+
+from __future__ import annotations
+
+import re
+
+from specloom.ir.common import SourceRange
+from specloom.ir.domain import Bound, DefaultValue, Entity, Field, FieldType, UniqueTogether
+from specloom.spec.diagnostics import DiagnosticSink
+from specloom.spec.expressions import is_state_name, literal
+from specloom.spec.names import IDENTIFIER, did_you_mean
+from specloom.spec.source import Span
+
+SCALAR_TYPES: dict[str, str] = {
+    "string": "string",
+    "str": "string",
+    "text": "text",
+    "integer": "integer",
+    "int": "integer",
+    "decimal": "decimal",
+    "boolean": "boolean",
+    "bool": "boolean",
+    "date": "date",
+    "datetime": "datetime",
+    "timestamp": "datetime",
+    "uuid": "uuid",
+    "email": "email",
+    "url": "url",
+}
+DEFAULT_PRECISION, DEFAULT_SCALE = 12, 2
+
+KNOWN_CONSTRAINTS = (
+    "required, optional, unique, unique together with <field>, read-only, set on create, "
+    "set on update, max length N, min length N, length N, pattern `regex`, >= N, > N, "
+    "<= N, < N, between A and B, after <field>, before <field>, default <value>, "
+    "defaults to <field>"
+)
+
+_DECIMAL = re.compile(r"^decimal\s*(?:\(\s*(\d+)\s*,\s*(\d+)\s*\))?$", re.IGNORECASE)
+_ENUM = re.compile(r"^enum\s*(?:of\s+)?(.*)$", re.IGNORECASE)
+_LIST = re.compile(r"^(?:list|set) of\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+(?:via|by)\s+(\w+))?$", re.I)
+_NUMBER = r"-?\d+(?:\.\d+)?"
+_BOUND = re.compile(
+    r"^(>=|<=|>|<|at least|at most|more than|greater than|less than|fewer than|after|before|"
+    r"on or after|on or before|later than|earlier than)\s+(.+)$",
+    re.IGNORECASE,
+)
+_BOUND_OPS = {
+    ">=": ">=",
+    "<=": "<=",
+    ">": ">",
+    "<": "<",
+    "at least": ">=",
+    "at most": "<=",
+    "more than": ">",
+    "greater than": ">",
+    "less than": "<",
+    "fewer than": "<",
+    "after": ">",
+    "before": "<",
+    "on or after": ">=",
+    "on or before": "<=",
+    "later than": ">",
+    "earlier than": "<",
+}
+_BETWEEN = re.compile(rf"^between\s+({_NUMBER})\s+and\s+({_NUMBER})$", re.I)
+_LENGTH = re.compile(
+    r"^(max(?:imum)?|min(?:imum)?)\s+length\s+(\d+)$|^(?:at (most|least))\s+(\d+)\s+char(?:acter)?s$",
+    re.I,
+)
+_EXACT_LENGTH = re.compile(r"^length\s+(\d+)(?:\s*(?:\.\.|to|-)\s*(\d+))?$", re.I)
+_LENGTH_BETWEEN = re.compile(r"^length\s+between\s+(\d+)\s+and\s+(\d+)$", re.I)
+_PATTERN = re.compile(r"^(?:pattern|matches|format)\s+(`[^`]*`|\"[^\"]*\"|/.*/)$", re.I)
+_DEFAULT = re.compile(r"^(?:default(?:s)?(?:\s+to|:)?|=)\s+(.+)$", re.I)
+_UNIQUE_WITH = re.compile(
+    r"^unique\s+(?:together\s+with|with|per|within|for each|in)\s+(.+)$", re.I
+)
+_SET_ON = re.compile(r"^set on (create|update)(?: and (create|update))?$", re.I)
+
+
+def split_top_level(text: str, separator: str = ",") -> list[tuple[int, int]]:
+    """Offsets of the parts of `text` split at `separator`, outside (), ``, and quotes."""
+    parts: list[tuple[int, int]] = []
+    depth = 0
+    quote = ""
+    start = 0
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "`\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif char == separator and depth == 0:
+            parts.append((start, index))
+            start = index + 1
+    parts.append((start, len(text)))
+    return parts
+
+
+def _value_of(text: str) -> tuple[str, str] | None:
+    """(kind, canonical text) of a literal, or None when `text` is not one."""
+    stripped = text.strip()
+    if re.fullmatch(r"-?\d+", stripped):
+        return "integer", str(int(stripped))
+    if re.fullmatch(_NUMBER, stripped):
+        return "decimal", stripped
+    if stripped.lower() in ("true", "false", "yes", "no"):
+        return "boolean", "true" if stripped.lower() in ("true", "yes") else "false"
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"`'":
+        return "string", stripped[1:-1]
+    if is_state_name(stripped):
+        return "enum", stripped
+    return None
+
+
+class EntityParser:
+    """Compiles one `### Entity` subsection."""
+
+    def __init__(self, sink: DiagnosticSink) -> None:
+        self.sink = sink
+
+    def field(self, span: Span, entity: str) -> Field | None:
+        text = span.text
+        colon = text.find(":")
+        if colon < 0:
+            self.sink.add(
+                "SL211",
+                "a field line reads 'name: type, constraints', for example "
+                "'title: string, required, max length 200'",
+                span.range(),
+            )
+            return None
+        name = text[:colon].strip()
+        name_start = text.find(name) if name else 0
+        if not IDENTIFIER.match(name):
+            self.sink.add(
+                "SL213",
+                f"'{name}' is not a valid field name: use letters, digits and underscores, "
+                "starting with a letter (for example 'due_on')",
+                span.range(name_start, name_start + len(name)),
+            )
+            return None
+        rest_start = colon + 1
+        parts = [
+            (rest_start + a, rest_start + b) for a, b in split_top_level(text[rest_start:])
+        ]
+        type_start, type_end = _trim(text, *parts[0])
+        field_type = self.field_type(span, type_start, type_end)
+        if field_type is None:
+            return None
+        whole = span.range()
+        result = Field(name=name, type=field_type, range=whole)
+        for start, end in parts[1:]:
+            start, end = _trim(text, start, end)
+            if start == end:
+                continue
+            self.constraint(result, span, start, end, entity)
+        return result
+
+    def field_type(self, span: Span, start: int, end: int) -> FieldType | None:
+        text = span.text[start:end]
+        where = span.range(start, end)
+        lower = text.lower()
+        if not text:
+            self.sink.add("SL201", "the field has no type: write one after the colon", where)
+            return None
+        if lower in SCALAR_TYPES:
+            kind = SCALAR_TYPES[lower]
+            if kind == "decimal":
+                return FieldType(
+                    kind="decimal", precision=DEFAULT_PRECISION, scale=DEFAULT_SCALE, range=where
+                )
+            return FieldType.model_validate({"kind": kind, "range": where})
+        decimal = _DECIMAL.match(text)
+        if decimal:
+            precision = int(decimal.group(1) or DEFAULT_PRECISION)
+            scale = int(decimal.group(2) or DEFAULT_SCALE)
+            if not 0 < precision <= 38 or scale > precision:
+                self.sink.add(
+                    "SL206",
+                    f"decimal({precision},{scale}) is not a decimal type: precision is 1 to 38 "
+                    "digits and the scale is at most the precision",
+                    where,
+                )
+                return None
+            return FieldType(kind="decimal", precision=precision, scale=scale, range=where)
+        enum = _ENUM.match(text)
+        if enum:
+            raw = [value.strip() for value in re.split(r"[|/]", enum.group(1))]
+            values = [value for value in raw if value]
+            bad = [value for value in values if not re.fullmatch(r"[A-Z][A-Z0-9_]*", value)]
+            if not values or bad:
+                self.sink.add(
+                    "SL201",
+                    "an enum lists its states in capitals separated by '|', for example "
+                    "'enum ACTIVE | SUSPENDED'",
+                    where,
+                )
+                return None
+            return FieldType(kind="enum", values=values, range=where)
+        collection = _LIST.match(text)
+        if collection:
+            return FieldType(
+                kind="collection",
+                entity=collection.group(1),
+                via=collection.group(2),
+                range=where,
+            )
+        if re.fullmatch(r"[A-Z][A-Za-z0-9]*", text):
+            return FieldType(kind="reference", entity=text, range=where)
+        self.sink.add(
+            "SL201",
+            f"unknown type '{text}'{did_you_mean(lower, SCALAR_TYPES)}; the types are string, "
+            "text, integer, decimal(p,s), boolean, date, datetime, uuid, email, url, "
+            "enum A | B, an entity name, or 'list of Entity'",
+            where,
+        )
+        return None
+
+    def constraint(self, field: Field, span: Span, start: int, end: int, entity: str) -> None:
+        raw = span.text[start:end]
+        text = re.sub(r"\s+", " ", raw).strip()
+        lower = text.lower()
+        where = span.range(start, end)
+        if lower == "required":
+            field.required = True
+        elif lower == "optional":
+            field.optional = True
+        elif lower == "unique":
+            field.unique = True
+        elif lower in ("read-only", "read only", "readonly"):
+            field.read_only = True
+        elif match := _SET_ON.match(text):
+            for moment in match.groups():
+                if moment and moment.lower() == "create":
+                    field.set_on_create = True
+                elif moment:
+                    field.set_on_update = True
+        elif match := _UNIQUE_WITH.match(text):
+            names = [n.strip() for n in re.split(r",|\band\b", match.group(1)) if n.strip()]
+            field.unique = field.unique or False
+            field.unique_with.extend(names)
+        elif match := _LENGTH.match(text):
+            kind = (match.group(1) or match.group(3) or "").lower()
+            number = int(match.group(2) or match.group(4))
+            if kind.startswith("max") or kind == "most":
+                field.max_length = number
+            else:
+                field.min_length = number
+        elif match := _LENGTH_BETWEEN.match(text):
+            field.min_length, field.max_length = int(match.group(1)), int(match.group(2))
+        elif match := _EXACT_LENGTH.match(text):
+            low = int(match.group(1))
+            field.min_length = low
+            field.max_length = int(match.group(2)) if match.group(2) else low
+        elif match := _PATTERN.match(text):
+            pattern = match.group(1)[1:-1]
+            field.pattern = pattern
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                self.sink.add(
+                    "SL210",
+                    f"the pattern is not a valid regular expression ({error}); "
+                    "write it in Python's syntax between backticks",
+                    where,
+                )
+        elif match := _BETWEEN.match(text):
+            low, high = match.group(1), match.group(2)
+            for op, bound in ((">=", low), ("<=", high)):
+                kind, canonical = _value_of(bound) or ("integer", bound)
+                field.bounds.append(
+                    Bound.model_validate(
+                        {"op": op, "value": literal(kind, canonical), "range": where}
+                    )
+                )
+        elif match := _BOUND.match(text):
+            op = _BOUND_OPS[match.group(1).lower()]
+            operand = match.group(2).strip()
+            value = _value_of(operand)
+            if value is not None and value[0] in ("integer", "decimal"):
+                bound = Bound.model_validate(
+                    {"op": op, "value": literal(*value), "range": where}
+                )
+            elif IDENTIFIER.match(operand):
+                bound = Bound.model_validate({"op": op, "field": operand, "range": where})
+            else:
+                self.sink.add(
+                    "SL208",
+                    f"'{text}': a bound compares with a number or another field, "
+                    "as in '>= 1' or 'after starts_at'",
+                    where,
+                )
+                return
+            field.bounds.append(bound)
+        elif lower in ("positive",):
+            field.bounds.append(
+                Bound(op=">", value=literal("integer", "0"), range=where)
+            )
+        elif lower in ("non-negative", "not negative", "nonnegative"):
+            field.bounds.append(
+                Bound(op=">=", value=literal("integer", "0"), range=where)
+            )
+        elif match := _DEFAULT.match(text):
+            field.default = self.default(match.group(1).strip(), where)
+        else:
+            self.sink.add(
+                "SL208",
+                f"'{text}' is not a constraint the compiler knows; the constraints are: "
+                f"{KNOWN_CONSTRAINTS}",
+                where,
+            )
+
+    def default(self, text: str, where: SourceRange) -> DefaultValue:
+        lower = text.lower()
+        if lower in ("now", "today"):
+            return DefaultValue.model_validate({"kind": lower, "range": where})
+        value = _value_of(text)
+        if value is not None:
+            return DefaultValue(kind="literal", value=literal(*value), range=where)
+        if IDENTIFIER.match(text):
+            return DefaultValue(kind="field", field=text, range=where)
+        return DefaultValue(kind="literal", value=literal("string", text), range=where)
+
+    def unique_together(self, span: Span) -> UniqueTogether | None:
+        match = re.match(r"^\s*unique together\s*:?\s*(.+?)\.?\s*$", span.text, re.I)
+        if not match:
+            return None
+        names = [n.strip() for n in re.split(r",|\band\b", match.group(1)) if n.strip()]
+        return UniqueTogether(fields=names, range=span.range())
+
+    def entity(self, heading: Span, description: str) -> Entity:
+        return Entity(name=heading.text.strip(), description=description, range=heading.range())
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and (text[end - 1].isspace() or (end == len(text) and text[end - 1] == ".")):
+        end -= 1
+    return start, end

@@ -1,0 +1,329 @@
+"""Expressions and conditions of flows and rules.
+
+    condition  := and_cond ("or" and_cond)*
+    and_cond   := not_cond ("and" not_cond)*
+    not_cond   := "not" not_cond | predicate
+    predicate  := expr compare expr | name "is" ["not"] "given"
+    compare    := = | != | < | <= | > | >= | "is" ["not"] | "is" ["not"] "after" | "before"
+                | "is" ["not"] ("at least" | "at most" | "more than" | "less than" | ...)
+                | "exceeds" | "does not exceed" | "equals"
+    expr       := term (("+" | "-") term)*
+    term       := unary (("*" | "/") unary)*
+    unary      := "-" unary | atom
+    atom       := number | "string" | true | false | now | today | STATE | path
+                | aggregate | "(" expr ")"
+    aggregate  := "count of" path [filters]
+                | ("sum" | "min" | "max") "of" expr "over" path [filters]
+    filters    := "with" filter ("and" filter)*
+    filter     := field [compare] atom
+"""
+
+from __future__ import annotations
+
+from specloom.ir.behaviour import (
+    AggregateExpr,
+    BinaryExpr,
+    BoolOp,
+    ClockExpr,
+    CompareOp,
+    Comparison,
+    Condition,
+    Expr,
+    Filter,
+    IsGiven,
+    LiteralExpr,
+    NegateExpr,
+    NotCondition,
+    PathExpr,
+)
+from specloom.ir.common import Value
+from specloom.spec.sentences import Cursor, ParseError, Token
+
+_OPS: dict[str, CompareOp] = {
+    "=": "=",
+    "==": "=",
+    "!=": "!=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+}
+_NEGATED: dict[CompareOp, CompareOp] = {
+    "=": "!=",
+    "!=": "=",
+    "<": ">=",
+    "<=": ">",
+    ">": "<=",
+    ">=": "<",
+}
+# phrases after "is" (or alone), longest first
+_PHRASES: list[tuple[str, CompareOp]] = [
+    ("greater than or equal to", ">="),
+    ("less than or equal to", "<="),
+    ("on or after", ">="),
+    ("on or before", "<="),
+    ("later than", ">"),
+    ("earlier than", "<"),
+    ("greater than", ">"),
+    ("more than", ">"),
+    ("less than", "<"),
+    ("fewer than", "<"),
+    ("at least", ">="),
+    ("at most", "<="),
+    ("equal to", "="),
+    ("after", ">"),
+    ("before", "<"),
+    ("above", ">"),
+    ("below", "<"),
+]
+_AGGREGATES = ("count", "sum", "min", "max")
+
+
+def literal(kind: str, text: str) -> Value:
+    return Value.model_validate({"kind": kind, "text": text})
+
+
+def is_state_name(text: str) -> bool:
+    """ACTIVE, IN_PROGRESS: an enum state is written in capitals."""
+    return text.isupper() and "." not in text and any(ch.isalpha() for ch in text)
+
+
+class ExpressionParser:
+    """Parses expressions and conditions at a cursor."""
+
+    def __init__(self, cursor: Cursor) -> None:
+        self.cursor = cursor
+
+    # --- conditions ---------------------------------------------------------
+
+    def condition(self) -> Condition:
+        start = self.cursor.offset()
+        operands = [self.and_condition()]
+        while self.cursor.accept_word("or"):
+            operands.append(self.and_condition())
+        if len(operands) == 1:
+            return operands[0]
+        return BoolOp(op="or", operands=operands, range=self.cursor.range(start))
+
+    def and_condition(self) -> Condition:
+        start = self.cursor.offset()
+        operands = [self.not_condition()]
+        while self.cursor.accept_word("and"):
+            operands.append(self.not_condition())
+        if len(operands) == 1:
+            return operands[0]
+        return BoolOp(op="and", operands=operands, range=self.cursor.range(start))
+
+    def not_condition(self) -> Condition:
+        start = self.cursor.offset()
+        if self.cursor.accept_word("not"):
+            operand = self.not_condition()
+            return NotCondition(operand=operand, range=self.cursor.range(start))
+        return self.predicate()
+
+    def predicate(self) -> Condition:
+        cursor = self.cursor
+        start = cursor.offset()
+        if cursor.accept_op("("):
+            inner = self.condition()
+            cursor.expect_op(")")
+            return inner
+        left = self.expression()
+        if cursor.at_word("is") and (
+            cursor.at_word("given", "missing", ahead=1)
+            or (cursor.at_word("not", ahead=1) and cursor.at_word("given", ahead=2))
+        ):
+            cursor.next()
+            negated = cursor.accept_word("not") is not None
+            missing = cursor.next().lower == "missing"
+            if not isinstance(left, PathExpr) or len(left.parts) != 1:
+                raise ParseError(
+                    "only an input can be 'given': write the input's name, as in "
+                    "'total_copies is given'",
+                    start,
+                    cursor.last_end(),
+                )
+            return IsGiven(
+                input=left.parts[0], negated=negated != missing, range=cursor.range(start)
+            )
+        op = self.comparison_operator()
+        right = self.expression()
+        return Comparison(op=op, left=left, right=right, range=cursor.range(start))
+
+    def comparison_operator(self) -> CompareOp:
+        cursor = self.cursor
+        token = cursor.peek()
+        if token is not None and token.kind == "op" and token.text in _OPS:
+            cursor.next()
+            return _OPS[token.text]
+        if cursor.accept_word("exceeds"):
+            return ">"
+        if cursor.accept_word("equals"):
+            return "="
+        if cursor.accept_words("does not exceed"):
+            return "<="
+        if cursor.accept_words("never exceeds"):
+            return "<="
+        if cursor.accept_word("is"):
+            negated = cursor.accept_word("not") is not None
+            op: CompareOp = "="
+            for phrase, phrase_op in _PHRASES:
+                if cursor.accept_words(phrase):
+                    op = phrase_op
+                    break
+            return _NEGATED[op] if negated else op
+        for phrase, phrase_op in _PHRASES:
+            if cursor.accept_words(phrase):
+                return phrase_op
+        raise cursor.error("expected a comparison such as '=', '>=', 'is', 'is after'")
+
+    # --- expressions --------------------------------------------------------
+
+    def expression(self) -> Expr:
+        start = self.cursor.offset()
+        left = self.term()
+        while (token := self.cursor.accept_op("+", "-")) is not None:
+            right = self.term()
+            left = BinaryExpr(
+                op="+" if token.text == "+" else "-", left=left,
+                right=right,
+                range=self.cursor.range(start),
+            )
+        return left
+
+    def term(self) -> Expr:
+        start = self.cursor.offset()
+        left = self.unary()
+        while (token := self.cursor.accept_op("*", "/")) is not None:
+            right = self.unary()
+            left = BinaryExpr(
+                op="*" if token.text == "*" else "/", left=left,
+                right=right,
+                range=self.cursor.range(start),
+            )
+        return left
+
+    def unary(self) -> Expr:
+        start = self.cursor.offset()
+        if self.cursor.accept_op("-"):
+            number = self.cursor.peek()
+            if number is not None and number.kind == "number":
+                self.cursor.next()
+                return self.number(number, negative=True, start=start)
+            operand = self.unary()
+            return NegateExpr(operand=operand, range=self.cursor.range(start))
+        return self.atom()
+
+    def number(self, token: Token, negative: bool = False, start: int | None = None) -> Expr:
+        text = ("-" if negative else "") + token.text
+        kind = "decimal" if "." in token.text else "integer"
+        where = self.cursor.range(token.start if start is None else start)
+        return LiteralExpr(value=literal(kind, text), range=where)
+
+    def atom(self) -> Expr:
+        cursor = self.cursor
+        token = cursor.peek()
+        if token is None:
+            raise cursor.error("expected a value")
+        start = token.start
+        if token.kind == "number":
+            cursor.next()
+            return self.number(token)
+        if token.kind == "string":
+            cursor.next()
+            return LiteralExpr(value=literal("string", token.value), range=cursor.range(start))
+        if cursor.accept_op("("):
+            inner = self.expression()
+            cursor.expect_op(")")
+            return inner
+        if token.kind != "word":
+            raise cursor.error("expected a value, a name or an expression")
+        lower = token.lower
+        if lower in ("true", "false"):
+            cursor.next()
+            return LiteralExpr(value=literal("boolean", lower), range=cursor.range(start))
+        if lower in ("now", "today"):
+            cursor.next()
+            clock = "now" if lower == "now" else "today"
+            return ClockExpr(clock=clock, range=cursor.range(start))
+        if lower in _AGGREGATES and cursor.at_word("of", ahead=1):
+            return self.aggregate()
+        cursor.next()
+        if is_state_name(token.text):
+            return LiteralExpr(value=literal("enum", token.text), range=cursor.range(start))
+        return PathExpr(parts=token.text.split("."), range=cursor.range(start))
+
+    def path(self, what: str = "a name") -> PathExpr:
+        token = self.cursor.expect_name(what)
+        return PathExpr(parts=token.text.split("."), range=self.cursor.range(token.start))
+
+    def aggregate(self) -> AggregateExpr:
+        cursor = self.cursor
+        start = cursor.offset()
+        function = cursor.next().lower
+        cursor.expect_word("of")
+        if function == "count":
+            collection = self.path("a collection such as 'invoice.lines'")
+            filters = self.filters()
+            return AggregateExpr(
+                function="count",
+                collection=collection,
+                filters=filters,
+                range=cursor.range(start),
+            )
+        value = self.expression()
+        cursor.expect_word("over", hint=f" ({function} of <value> over <collection>)")
+        collection = self.path("a collection such as 'invoice.lines'")
+        filters = self.filters()
+        variable = _first_name(value)
+        return AggregateExpr(
+            function="sum" if function == "sum" else "min" if function == "min" else "max",
+            collection=collection,
+            variable=variable,
+            value=value,
+            filters=filters,
+            range=cursor.range(start),
+        )
+
+    def filters(self) -> list[Filter]:
+        if not self.cursor.accept_word("with", "where"):
+            return []
+        filters = [self.filter()]
+        while self.cursor.at_word("and") and self._filter_follows():
+            self.cursor.next()
+            filters.append(self.filter())
+        return filters
+
+    def _filter_follows(self) -> bool:
+        name = self.cursor.peek(1)
+        after = self.cursor.peek(2)
+        if name is None or name.kind != "word" or "." in name.text or after is None:
+            return False
+        if after.kind in ("number", "string") or (after.kind == "op" and after.text in _OPS):
+            return True
+        return after.kind == "word" and (
+            after.lower in ("is", "true", "false") or is_state_name(after.text)
+        )
+
+    def filter(self) -> Filter:
+        cursor = self.cursor
+        start = cursor.offset()
+        field = cursor.expect_name("a field to filter on")
+        op: CompareOp = "="
+        token = cursor.peek()
+        if token is not None and token.kind == "op" and token.text in _OPS:
+            op = self.comparison_operator()
+        elif cursor.at_word("is"):
+            op = self.comparison_operator()
+        value = self.atom()
+        return Filter(field=field.text, op=op, value=value, range=cursor.range(start))
+
+
+def _first_name(expr: Expr) -> str | None:
+    if isinstance(expr, PathExpr):
+        return expr.parts[0]
+    if isinstance(expr, BinaryExpr):
+        return _first_name(expr.left) or _first_name(expr.right)
+    if isinstance(expr, NegateExpr):
+        return _first_name(expr.operand)
+    return None

@@ -1,0 +1,113 @@
+"""How the spec's English names map to entities and fields.
+
+`TimeEntry` is written `time entry`, `time entries`, `entries` or `entry` in
+sentences and paths. The few English plural rules needed here are kept small on
+purpose: a full inflection library costs more than a second to import, which the
+language server cannot afford at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_IRREGULAR_PLURALS = {
+    "person": "people",
+    "child": "children",
+    "man": "men",
+    "woman": "women",
+    "criterion": "criteria",
+    "datum": "data",
+}
+_IRREGULAR_SINGULARS = {plural: singular for singular, plural in _IRREGULAR_PLURALS.items()}
+_UNCOUNTABLE = {"series", "species", "news", "status", "staff", "info", "data", "metadata"}
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENTITY_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+
+
+def snake(name: str) -> str:
+    """`TimeEntry` -> `time_entry`."""
+    return _CAMEL.sub("_", name).replace(" ", "_").replace("-", "_").lower()
+
+
+def words_of(name: str) -> list[str]:
+    return [word for word in snake(name).split("_") if word]
+
+
+def plural(word: str) -> str:
+    lower = word.lower()
+    if lower in _UNCOUNTABLE:
+        return word
+    if lower in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[lower]
+    if re.search(r"[^aeiou]y$", lower):
+        return word[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", lower):
+        return word + "es"
+    return word + "s"
+
+
+def singular(word: str) -> str:
+    lower = word.lower()
+    if lower in _UNCOUNTABLE:
+        return word
+    if lower in _IRREGULAR_SINGULARS:
+        return _IRREGULAR_SINGULARS[lower]
+    if lower.endswith("ies") and len(lower) > 3:
+        return word[:-3] + "y"
+    if re.search(r"(ss|x|z|ch|sh)es$", lower):
+        return word[:-2]
+    if lower.endswith("ses") and len(lower) > 4:
+        return word[:-1]
+    if lower.endswith("s") and not lower.endswith("ss") and len(lower) > 1:
+        return word[:-1]
+    return word
+
+
+def entity_aliases(entity: str) -> set[str]:
+    """Every snake-case name a record of `entity` may go by in a sentence or path."""
+    parts = words_of(entity)
+    if not parts:
+        return set()
+    full = "_".join(parts)
+    aliases = {full, plural(full) if len(parts) == 1 else "_".join([*parts[:-1], plural(parts[-1])])}
+    aliases.add(parts[-1])
+    aliases.add(plural(parts[-1]))
+    return aliases
+
+
+def phrase_key(phrase: str) -> str:
+    """Normalize `time entries`, `Time-Entries`, `TimeEntry` to `time_entry`."""
+    parts = [word for word in re.split(r"[\s_\-]+", snake(phrase.strip())) if word]
+    if not parts:
+        return ""
+    parts[-1] = singular(parts[-1])
+    return "_".join(parts)
+
+
+def find_entity(phrase: str, entities: Iterable[str]) -> str | None:
+    """The entity a phrase names: exact, then full snake name, then its last word."""
+    names = list(entities)
+    if phrase in names:
+        return phrase
+    key = phrase_key(phrase)
+    for name in names:
+        if snake(name) == key:
+            return name
+    tail = [name for name in names if words_of(name)[-1:] == [key]]
+    return tail[0] if len(tail) == 1 else None
+
+
+def closest(word: str, options: Iterable[str]) -> str | None:
+    """The option a typo most likely meant, for 'did you mean' hints."""
+    import difflib
+
+    matches = difflib.get_close_matches(word, list(options), n=1, cutoff=0.7)
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    guess = closest(word, options)
+    return f"; did you mean '{guess}'?" if guess else ""

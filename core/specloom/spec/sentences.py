@@ -1,0 +1,185 @@
+"""Tokens of one spec sentence and a cursor to parse them with positions.
+
+A sentence is one list item, heading or line of text. Its tokens keep their
+offsets into the sentence's `Span`, so every parse error and IR node can name
+the exact columns it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from specloom.ir.common import SourceRange
+from specloom.spec.source import Span
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<code>`[^`]*`)
+  | (?P<string>"[^"]*"|\u201c[^\u201d]*\u201d)
+  | (?P<number>\d+(?:\.\d+)?)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)(?P<possessive>['\u2019]s\b)?
+  | (?P<op>>=|<=|!=|==|=|>|<|\+|-|\*|/|\||\(|\)|,|;|:|\.)
+  | (?P<other>.)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """`kind` is one of word, number, string, code, op, other; `possessive` marks `book's`."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+    possessive: bool = False
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+    @property
+    def value(self) -> str:
+        """The text inside quotes or backticks, the plain text otherwise."""
+        if self.kind in ("string", "code"):
+            return self.text[1:-1]
+        return self.text
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "ws":
+            continue
+        if kind == "possessive" or match.group("word") is not None:
+            word = match.group("word")
+            tokens.append(
+                Token("word", word, match.start(), match.start() + len(word), match.group("possessive") is not None)
+            )
+            continue
+        tokens.append(Token(kind or "other", match.group(), match.start(), match.end()))
+    return tokens
+
+
+class ParseError(Exception):
+    """A sentence does not fit the grammar; `start`/`end` are offsets in the sentence."""
+
+    def __init__(self, message: str, start: int, end: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.start = start
+        self.end = end
+
+
+class Cursor:
+    """A position in the tokens of one sentence."""
+
+    def __init__(self, span: Span) -> None:
+        self.span = span
+        self.tokens = tokenize(span.text)
+        self.index = 0
+
+    # --- looking --------------------------------------------------------
+
+    def peek(self, ahead: int = 0) -> Token | None:
+        index = self.index + ahead
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def at_end(self) -> bool:
+        """True at the end, or before a final full stop."""
+        token = self.peek()
+        if token is None:
+            return True
+        return token.text == "." and self.index == len(self.tokens) - 1
+
+    def at_word(self, *words: str, ahead: int = 0) -> bool:
+        token = self.peek(ahead)
+        return token is not None and token.kind == "word" and token.lower in words
+
+    def at_words(self, phrase: str) -> bool:
+        return all(self.at_word(word, ahead=i) for i, word in enumerate(phrase.split()))
+
+    def at_op(self, *ops: str, ahead: int = 0) -> bool:
+        token = self.peek(ahead)
+        return token is not None and token.kind == "op" and token.text in ops
+
+    # --- taking ---------------------------------------------------------
+
+    def next(self) -> Token:
+        token = self.peek()
+        if token is None:
+            raise self.error("the sentence ends too early")
+        self.index += 1
+        return token
+
+    def accept_word(self, *words: str) -> Token | None:
+        if self.at_word(*words):
+            return self.next()
+        return None
+
+    def accept_words(self, phrase: str) -> bool:
+        if self.at_words(phrase):
+            self.index += len(phrase.split())
+            return True
+        return False
+
+    def accept_op(self, *ops: str) -> Token | None:
+        if self.at_op(*ops):
+            return self.next()
+        return None
+
+    def expect_word(self, *words: str, hint: str = "") -> Token:
+        token = self.accept_word(*words)
+        if token is None:
+            wanted = " or ".join(f"'{w}'" for w in words)
+            raise self.error(f"expected {wanted}{hint}")
+        return token
+
+    def expect_op(self, op: str, hint: str = "") -> Token:
+        token = self.accept_op(op)
+        if token is None:
+            raise self.error(f"expected '{op}'{hint}")
+        return token
+
+    def expect_name(self, what: str = "a name") -> Token:
+        token = self.peek()
+        if token is None or token.kind != "word":
+            raise self.error(f"expected {what}")
+        self.index += 1
+        return token
+
+    def expect_end(self, hint: str = "") -> None:
+        self.accept_op(".")
+        token = self.peek()
+        if token is not None:
+            raise ParseError(
+                f"unexpected '{token.text}'{hint}", token.start, self._rest_end()
+            )
+
+    # --- positions ------------------------------------------------------
+
+    def _rest_end(self) -> int:
+        return self.tokens[-1].end if self.tokens else len(self.span.text)
+
+    def error(self, message: str) -> ParseError:
+        token = self.peek()
+        if token is None:
+            end = len(self.span.text.rstrip())
+            found = "the end of the sentence"
+            return ParseError(f"{message}, found {found}", max(end - 1, 0), end)
+        return ParseError(f"{message}, found '{token.text}'", token.start, token.end)
+
+    def offset(self) -> int:
+        """Offset where the next token starts (or the end of the text)."""
+        token = self.peek()
+        return token.start if token is not None else len(self.span.text)
+
+    def last_end(self) -> int:
+        return self.tokens[self.index - 1].end if self.index > 0 else 0
+
+    def range(self, start: int, end: int | None = None) -> SourceRange:
+        return self.span.range(start, self.last_end() if end is None else end)

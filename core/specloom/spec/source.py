@@ -1,0 +1,125 @@
+"""Spec source: decoding any bytes, and text spans that know where they came from.
+
+A `Span` is a piece of spec text (a heading, a list item, a paragraph) with the
+source position of every character, so a parser working on the joined text can
+report a range anywhere inside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from specloom.ir.common import Position, SourceRange
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedSource:
+    """The text of a spec, and what went wrong while decoding it."""
+
+    text: str
+    problems: tuple[str, ...] = ()
+
+
+def decode_spec(data: bytes | str) -> DecodedSource:
+    """Decode spec bytes as UTF-8 (with or without BOM); never raises.
+
+    Invalid sequences are replaced and reported; NUL bytes (binary content) are
+    replaced by spaces so that positions stay where they were.
+    """
+    problems: list[str] = []
+    if isinstance(data, bytes):
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            text = data.decode("utf-8", errors="replace")
+            problems.append(
+                f"the file is not valid UTF-8 (first bad byte at offset {error.start}); "
+                "save it as UTF-8"
+            )
+    else:
+        text = data.removeprefix("\ufeff")
+    if "\x00" in text:
+        problems.append("the file holds NUL bytes: it looks binary, not a Markdown spec")
+        text = text.replace("\x00", " ")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return DecodedSource(text=text, problems=tuple(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One line of a span: its offset in the span's text and where it starts in the source."""
+
+    offset: int
+    line: int
+    column: int
+    length: int
+
+
+class Span:
+    """Text taken from one or more source lines, with a position for every offset."""
+
+    __slots__ = ("segments", "text")
+
+    def __init__(self, text: str, segments: tuple[Segment, ...]) -> None:
+        self.text = text
+        self.segments = segments
+
+    @classmethod
+    def from_lines(cls, source_lines: list[str], first_line: int, content: str) -> Span:
+        """Locate `content` (lines joined by newlines, each a suffix-trimmed piece of a
+        source line) starting at `first_line`."""
+        segments: list[Segment] = []
+        offset = 0
+        for index, piece in enumerate(content.split("\n")):
+            line = first_line + index
+            column = 0
+            if 0 <= line < len(source_lines) and piece:
+                found = source_lines[line].find(piece)
+                column = found if found >= 0 else 0
+            segments.append(Segment(offset, line, column, len(piece)))
+            offset += len(piece) + 1
+        return cls(content, tuple(segments))
+
+    def position(self, offset: int) -> Position:
+        segment = self.segments[0]
+        for candidate in self.segments:
+            if candidate.offset <= offset:
+                segment = candidate
+            else:
+                break
+        inside = min(max(offset - segment.offset, 0), segment.length)
+        return Position(line=segment.line, column=segment.column + inside)
+
+    def range(self, start: int = 0, end: int | None = None) -> SourceRange:
+        stop = len(self.text) if end is None else end
+        return SourceRange(start=self.position(start), end=self.position(max(stop, start)))
+
+    def sub(self, start: int, end: int) -> Span:
+        """The span of `text[start:end]`, keeping positions."""
+        segments: list[Segment] = []
+        for segment in self.segments:
+            seg_end = segment.offset + segment.length
+            lo, hi = max(start, segment.offset), min(end, seg_end)
+            if lo > hi or (lo == hi and segments):
+                continue
+            segments.append(
+                Segment(lo - start, segment.line, segment.column + lo - segment.offset, hi - lo)
+            )
+        if not segments:
+            position = self.position(start)
+            segments.append(Segment(0, position.line, position.column, 0))
+        return Span(self.text[start:end], tuple(segments))
+
+    def strip(self) -> Span:
+        stripped = self.text.strip()
+        if not stripped:
+            return self.sub(0, 0)
+        start = self.text.find(stripped)
+        return self.sub(start, start + len(stripped))
+
+    def __repr__(self) -> str:
+        first = self.segments[0]
+        return f"Span({self.text!r} @ {first.line}:{first.column})"
