@@ -241,11 +241,13 @@ class IfStep(Node):
 
 
 class RespondStep(Node):
-    """`Respond 201 with the loan`; `body` is None for a response without a body."""
+    """`Respond 201 with the loan`; `body` is None for a response without a body, and an
+    error status may carry a message: `Respond 404 "no draft invoice"`."""
 
     kind: Literal["respond"] = "respond"
     status: int
     body: PathExpr | None = None
+    message: str = ""
 
 
 Step = Annotated[

@@ -43,6 +43,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SL212": ("error", "collection without a way back"),
     "SL213": ("error", "invalid name"),
     "SL214": ("warning", "entity without fields"),
+    "SL215": ("error", "unknown field in entity constraint"),
+    "SL216": ("warning", "entity unreachable through the API"),
+    "SL217": ("warning", "read-only field that never gets a value"),
     # SL3xx: endpoints
     "SL301": ("error", "endpoint line not understood"),
     "SL302": ("error", "path names no entity"),
@@ -63,6 +66,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SL409": ("warning", "step after respond"),
     "SL410": ("error", "read-only or derived target"),
     "SL411": ("error", "input not understood"),
+    "SL412": ("error", "required field left unset"),
     # SL5xx: rules
     "SL501": ("error", "rule not understood"),
     "SL502": ("error", "unknown entity in rule"),

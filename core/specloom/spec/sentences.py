@@ -145,6 +145,13 @@ class Cursor:
             raise self.error(f"expected '{op}'{hint}")
         return token
 
+    def expect_words_or(self, *phrases: str) -> str:
+        for phrase in phrases:
+            if self.accept_words(phrase):
+                return phrase
+        wanted = " or ".join(f"'{p}'" for p in phrases)
+        raise self.error(f"expected {wanted}")
+
     def expect_name(self, what: str = "a name") -> Token:
         token = self.peek()
         if token is None or token.kind != "word":

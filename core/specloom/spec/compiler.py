@@ -1,0 +1,58 @@
+"""Phases 1 and 2 as one call: spec bytes in, ApplicationIR and diagnostics out.
+
+`compile_spec` never raises on any input: what it cannot read or interpret
+becomes a diagnostic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from specloom.ir.application import ApplicationIR
+from specloom.ir.common import SourceRange
+from specloom.analysis import analyse
+from specloom.spec.diagnostics import Diagnostic, DiagnosticSink
+from specloom.spec.linker import link
+from specloom.spec.parser import SpecParser
+from specloom.spec.source import decode_spec
+
+MAX_SPEC_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CompileResult:
+    ir: ApplicationIR
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def compile_spec(data: bytes | str, source: str = "") -> CompileResult:
+    """Parse (phase 1) and analyse (phase 2) a spec."""
+    sink = DiagnosticSink()
+    if len(data) > MAX_SPEC_BYTES:
+        sink.add(
+            "SL100",
+            f"the spec is {len(data) / 1048576:.1f} MB; the limit is "
+            f"{MAX_SPEC_BYTES // 1048576} MB: split it into several specs",
+            SourceRange.of(0, 0, 0, 0),
+        )
+        return CompileResult(ApplicationIR(source=source), sink.sorted())
+    decoded = decode_spec(data)
+    for problem in decoded.problems:
+        sink.add("SL100", problem, SourceRange.of(0, 0, 0, 0))
+    ir = SpecParser(decoded.text, sink).parse()
+    ir.source = source
+    link(ir, sink)
+    analyse(ir, sink)
+    return CompileResult(ir, sink.sorted())

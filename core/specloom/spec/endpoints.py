@@ -1,0 +1,383 @@
+"""The Endpoints section: `- F2. GET /books: list books, filter by author, paginated`.
+
+A line is `[ID.] METHOD /path[: summary, clause, clause...]` or `[ID.] CRUD /path`.
+The path is resolved against the entities: `/members/{id}/loans` lists the Loan
+records whose `member` is the member in the path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from specloom.ir.api import Endpoint, EndpointKind, Ordering, PathParameter
+from specloom.ir.domain import DomainModel, Entity
+from specloom.spec.diagnostics import DiagnosticSink
+from specloom.spec.entities import split_top_level
+from specloom.spec.names import did_you_mean, entity_aliases, find_entity, singular, snake
+from specloom.spec.source import Span
+
+REQUIREMENT_ID = re.compile(r"^\s*([A-Z]{1,4}\d+(?:\.\d+)*)[.:)]\s+")
+_LINE = re.compile(
+    r"^(?P<method>GET|POST|PUT|PATCH|DELETE|CRUD)\s+(?P<path>/\S*?)(?::\s*(?P<rest>.*?))?\.?\s*$",
+    re.IGNORECASE,
+)
+_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+_PARAM = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_FILTER = re.compile(r"^(?:filter(?:ed|able)?|filters?)\s+by\s+(.+)$", re.I)
+_PAGINATED = re.compile(r"^paginated(?:\s*\(\s*page size\s+(\d+)\s*\))?$", re.I)
+_PAGE_SIZE = re.compile(r"^page size\s+(\d+)$", re.I)
+_ORDERED = re.compile(r"^(?:ordered|sorted)\s+by\s+(.+)$", re.I)
+_UPDATE = re.compile(r"^(?:update|updates|change|edit)\s+(.+)$", re.I)
+_EXCEPT = re.compile(r"^(?:except|without|no)\s+(.+)$", re.I)
+_CRUD_KINDS: tuple[tuple[EndpointKind, str, bool], ...] = (
+    ("create", "POST", False),
+    ("list", "GET", False),
+    ("get", "GET", True),
+    ("update", "PATCH", True),
+    ("delete", "DELETE", True),
+)
+_NAME_LIST = re.compile(r",|\band\b|\bor\b")
+
+
+@dataclass(slots=True)
+class ResolvedPath:
+    kind_hint: str  # "collection", "item" or "action"
+    entity: str
+    target: str | None
+    parent: str | None
+    parent_field: str | None
+    parameters: list[PathParameter]
+
+
+def names_in(text: str) -> list[str]:
+    return [name.strip() for name in _NAME_LIST.split(text) if name.strip()]
+
+
+class EndpointParser:
+    """Compiles endpoint lines; needs the entities, so it runs after the Entities section."""
+
+    def __init__(self, sink: DiagnosticSink, domain: DomainModel) -> None:
+        self.sink = sink
+        self.domain = domain
+        self.names = [entity.name for entity in domain.entities]
+
+    def line(self, span: Span) -> list[Endpoint]:
+        text = span.text
+        endpoint_id = ""
+        id_match = REQUIREMENT_ID.match(text)
+        body_start = 0
+        if id_match:
+            endpoint_id = id_match.group(1)
+            body_start = id_match.end()
+        match = _LINE.match(text[body_start:])
+        if not match:
+            self.sink.add(
+                "SL301",
+                "an endpoint reads 'F1. METHOD /path: what it does', for example "
+                "'F2. GET /books: list books, filter by author, paginated', or 'F1. CRUD /books'",
+                span.range(),
+            )
+            return []
+        method = match.group("method").upper()
+        path = match.group("path").rstrip(":")
+        path_start = body_start + match.start("path")
+        path_range = span.range(path_start, path_start + len(path))
+        rest = match.group("rest") or ""
+        rest_start = body_start + (match.start("rest") if match.group("rest") else len(text))
+        resolved = self.resolve_path(path, path_range, span, path_start)
+        if resolved is None:
+            return []
+        explicit = bool(endpoint_id)
+        if method == "CRUD":
+            return self.crud(span, endpoint_id, path, resolved, rest, rest_start)
+        kind = self.kind(method, resolved, span, path_start, len(path))
+        if kind is None:
+            return []
+        endpoint = Endpoint(
+            id=endpoint_id or f"{method} {path}",
+            explicit_id=explicit,
+            method=method,  # type: ignore[arg-type]  # checked by the _LINE pattern
+            path=path,
+            kind=kind,
+            entity=resolved.entity,
+            target=resolved.target,
+            parent=resolved.parent,
+            parent_field=resolved.parent_field,
+            parameters=resolved.parameters,
+            range=span.range(),
+        )
+        self.clauses(endpoint, span, rest, rest_start)
+        return [endpoint]
+
+    def crud(
+        self,
+        span: Span,
+        endpoint_id: str,
+        path: str,
+        resolved: ResolvedPath,
+        rest: str,
+        rest_start: int,
+    ) -> list[Endpoint]:
+        if resolved.kind_hint != "collection" or resolved.parent is not None:
+            self.sink.add(
+                "SL303",
+                "CRUD takes a top-level collection path such as '/books'; write nested "
+                "endpoints one per line",
+                span.range(),
+            )
+            return []
+        group = endpoint_id or f"CRUD {path}"
+        template = Endpoint(
+            id=group, method="GET", path=path, kind="list", entity=resolved.entity
+        )
+        self.clauses(template, span, rest, rest_start, crud=True)
+        excluded = set(template.updatable) & {kind for kind, _, _ in _CRUD_KINDS}
+        endpoints: list[Endpoint] = []
+        for kind, method, on_item in _CRUD_KINDS:
+            if kind in excluded:
+                continue
+            item_path = f"{path.rstrip('/')}/{{id}}" if on_item else path
+            parameters = (
+                [PathParameter(name="id", entity=resolved.entity, range=span.range())]
+                if on_item
+                else []
+            )
+            endpoints.append(
+                Endpoint(
+                    id=f"{group}.{kind}",
+                    explicit_id=bool(endpoint_id),
+                    method=method,  # type: ignore[arg-type]  # one of the literal methods
+                    path=item_path,
+                    kind=kind,
+                    summary=f"{kind} {snake(resolved.entity).replace('_', ' ')}",
+                    entity=resolved.entity,
+                    target=resolved.entity if on_item else None,
+                    parameters=parameters,
+                    filters=template.filters if kind == "list" else [],
+                    paginated=kind == "list",
+                    page_size=template.page_size,
+                    ordering=template.ordering if kind == "list" else [],
+                    crud_group=group,
+                    range=span.range(),
+                )
+            )
+        return endpoints
+
+    # --- paths ----------------------------------------------------------------
+
+    def resolve_path(
+        self, path: str, where: object, span: Span, path_start: int
+    ) -> ResolvedPath | None:
+        segments = path.strip("/").split("/") if path.strip("/") else []
+        offsets: list[int] = []
+        cursor = path_start + 1
+        for segment in segments:
+            offsets.append(cursor)
+            cursor += len(segment) + 1
+
+        def fail(code: str, message: str, index: int | None = None) -> None:
+            if index is None:
+                self.sink.add(code, message, span.range(path_start, path_start + len(path)))
+            else:
+                start = offsets[index]
+                self.sink.add(code, message, span.range(start, start + len(segments[index])))
+
+        if not segments:
+            fail("SL302", "the path names no collection: start it with one, as in '/books'")
+            return None
+        current: Entity | None = None
+        on_item = False
+        parent: str | None = None
+        parent_field: str | None = None
+        target: str | None = None
+        parameters: list[PathParameter] = []
+        seen: set[str] = set()
+        for index, segment in enumerate(segments):
+            param = _PARAM.match(segment)
+            if param:
+                name = param.group(1)
+                if current is None or on_item:
+                    fail(
+                        "SL303",
+                        f"'{{{name}}}' must follow a collection, as in '/books/{{id}}'",
+                        index,
+                    )
+                    return None
+                if name in seen:
+                    fail("SL303", f"the path names '{{{name}}}' twice: give each a name", index)
+                    return None
+                aliases = {f"{alias}_id" for alias in entity_aliases(current.name)}
+                if name != "id" and name not in aliases:
+                    fail(
+                        "SL303",
+                        f"'{{{name}}}' does not name the id of {current.name}: write '{{id}}' or "
+                        f"'{{{snake(current.name)}_id}}'",
+                        index,
+                    )
+                    return None
+                seen.add(name)
+                parameters.append(PathParameter(name=name, entity=current.name))
+                target = current.name
+                on_item = True
+                continue
+            if not _SEGMENT.match(segment):
+                fail(
+                    "SL303",
+                    f"'{segment}' is not a path segment: use lower-case words, digits, '-' and "
+                    "'_', and '{name}' for parameters",
+                    index,
+                )
+                return None
+            if current is None:
+                name = find_entity(segment.replace("-", "_"), self.names)
+                if name is None:
+                    fail(
+                        "SL302",
+                        f"'/{segment}' names no entity{did_you_mean(segment, self._plurals())}; "
+                        "a path starts with an entity's plural, as in '/books'",
+                        index,
+                    )
+                    return None
+                current = self.domain.entity(name)
+                continue
+            if not on_item:
+                fail(
+                    "SL302",
+                    f"'{segment}' follows a collection: put a parameter between them, as in "
+                    "'/orders/{id}/lines'",
+                    index,
+                )
+                return None
+            child = self.child_collection(current, segment)
+            if child is not None:
+                parent, parent_field = current.name, child[1]
+                current = self.domain.entity(child[0])
+                on_item = False
+                continue
+            if index != len(segments) - 1:
+                fail(
+                    "SL302",
+                    f"'{segment}' is neither a collection of {current.name} nor an entity "
+                    f"that refers to it{did_you_mean(segment, self._children(current))}",
+                    index,
+                )
+                return None
+            return ResolvedPath("action", current.name, target, parent, parent_field, parameters)
+        assert current is not None
+        hint = "item" if on_item else "collection"
+        if not on_item:
+            target = parent if parent is not None else None
+        return ResolvedPath(hint, current.name, target, parent, parent_field, parameters)
+
+    def child_collection(self, parent: Entity, segment: str) -> tuple[str, str] | None:
+        """(child entity, link) for `/parents/{id}/<segment>`: a collection field of the
+        parent (link is that field), or an entity with one reference to the parent
+        (link is the child's reference field)."""
+        key = segment.replace("-", "_")
+        for field in parent.fields:
+            if field.type.kind == "collection" and field.name in (key, singular(key)):
+                return str(field.type.entity), field.name
+        name = find_entity(key, self.names)
+        if name is None:
+            return None
+        child = self.domain.entity(name)
+        if child is None:
+            return None
+        links = [
+            field.name
+            for field in child.fields
+            if field.type.kind == "reference" and field.type.entity == parent.name
+        ]
+        if len(links) == 1:
+            return name, links[0]
+        return None
+
+    def _plurals(self) -> list[str]:
+        return sorted({alias for name in self.names for alias in entity_aliases(name)})
+
+    def _children(self, entity: Entity) -> list[str]:
+        return [f.name for f in entity.fields if f.type.kind == "collection"]
+
+    def kind(
+        self, method: str, resolved: ResolvedPath, span: Span, start: int, length: int
+    ) -> EndpointKind | None:
+        where = span.range(start, start + length)
+        if resolved.kind_hint == "action":
+            return "action"
+        if resolved.kind_hint == "collection":
+            table: dict[str, EndpointKind] = {"POST": "create", "GET": "list"}
+            if resolved.parent is not None:
+                table["DELETE"] = "delete_children"
+        else:
+            table = {"GET": "get", "PATCH": "update", "PUT": "update", "DELETE": "delete"}
+        if method in table:
+            return table[method]
+        shape = "a collection" if resolved.kind_hint == "collection" else "one record"
+        self.sink.add(
+            "SL301",
+            f"{method} on {shape} has no meaning here: use "
+            + ", ".join(sorted(table))
+            + ", or name an action as in 'POST /members/{id}/suspend'",
+            where,
+        )
+        return None
+
+    # --- clauses --------------------------------------------------------------
+
+    def clauses(
+        self, endpoint: Endpoint, span: Span, rest: str, rest_start: int, crud: bool = False
+    ) -> None:
+        parts = split_top_level(rest)
+        summary_taken = crud
+        updating = False
+        for start, end in parts:
+            raw = rest[start:end]
+            text = raw.strip()
+            if not text:
+                continue
+            offset = rest_start + start + (len(raw) - len(raw.lstrip()))
+            where = span.range(offset, offset + len(text))
+            if updating and re.fullmatch(r"(?:and\s+)?[a-z_][a-z0-9_]*", text):
+                endpoint.updatable.extend(names_in(text))
+                continue
+            updating = False
+            if match := _FILTER.match(text):
+                endpoint.filters.extend(names_in(match.group(1)))
+            elif match := _PAGINATED.match(text):
+                endpoint.paginated = True
+                if match.group(1):
+                    endpoint.page_size = int(match.group(1))
+            elif match := _PAGE_SIZE.match(text):
+                endpoint.paginated = True
+                endpoint.page_size = int(match.group(1))
+            elif match := _ORDERED.match(text):
+                for item in names_in(match.group(1)):
+                    words = item.split()
+                    descending = len(words) > 1 and words[-1].lower() in ("desc", "descending")
+                    name = words[0].lstrip("-")
+                    endpoint.ordering.append(
+                        Ordering(
+                            field=name,
+                            descending=descending or words[0].startswith("-"),
+                            range=where,
+                        )
+                    )
+            elif crud and (match := _EXCEPT.match(text)):
+                endpoint.updatable.extend(names_in(match.group(1)))
+            elif not summary_taken:
+                summary_taken = True
+                endpoint.summary = text
+                update = _UPDATE.match(text)
+                if endpoint.kind == "update" and update:
+                    endpoint.updatable.extend(names_in(update.group(1)))
+                    updating = True
+            else:
+                self.sink.add(
+                    "SL307",
+                    f"'{text}' is not an endpoint clause the compiler knows: use 'filter by "
+                    "<fields>', 'paginated (page size N)', 'ordered by <field> [descending]'",
+                    where,
+                )
+        if endpoint.kind == "list":
+            endpoint.paginated = True
