@@ -44,9 +44,7 @@ def summary(result: CompileResult) -> dict[str, Any]:
     categories = Counter(r.category for r in ir.validation.requirements)
     return {
         "name": ir.name,
-        "entities": [
-            {"name": e.name, "fields": len(e.fields)} for e in ir.domain.entities
-        ],
+        "entities": [{"name": e.name, "fields": len(e.fields)} for e in ir.domain.entities],
         "endpoints": len(ir.api.endpoints),
         "flows": [f.id for f in ir.behaviour.flows],
         "rules": [r.id for r in ir.behaviour.rules],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
 from specloom.ir.behaviour import CreateStep, ForEachStep, IfStep, Step
-from specloom.ir.domain import Entity
+from specloom.ir.domain import Entity, Field
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.names import did_you_mean
 
@@ -57,7 +57,7 @@ def _shape(path: str) -> str:
 
 def _check_field(
     entity: Entity, name: str, verb: str, endpoint: Endpoint, sink: DiagnosticSink
-) -> object:
+) -> Field | None:
     field = entity.field(name)
     if field is None and name.endswith("_id"):
         field = entity.field(name[:-3])

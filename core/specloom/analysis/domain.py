@@ -286,7 +286,9 @@ def check_reachable_states(
     if not field.read_only:
         return
     if field.type.kind == "enum":
-        reached = {state for (e, f, state) in assigned.states if e == entity.name and f == field.name}
+        reached = {
+            state for (e, f, state) in assigned.states if e == entity.name and f == field.name
+        }
         if field.default is not None and field.default.value is not None:
             reached.add(field.default.value.text)
         for state in field.type.values:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from specloom.analysis.scope import ID_TYPE, NUMERIC, Assigned, Scope, Type, type_of_field
 from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
-from specloom.ir.common import SourceRange
 from specloom.ir.behaviour import (
     AdjustStep,
     BoolOp,
@@ -33,6 +32,7 @@ from specloom.ir.behaviour import (
     SetStep,
     Step,
 )
+from specloom.ir.common import SourceRange
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.entities import SCALAR_TYPES
 from specloom.spec.names import did_you_mean, entity_aliases, singular
@@ -338,10 +338,10 @@ class FlowChecker:
                 return
             entity = scope.entity(owner_type.entity) if owner_type.kind == "record" else None
             name = step.target.parts[-1]
-            collections = [f for f in entity.fields if f.type.kind == "collection"] if entity else []
-            match = next(
-                (f for f in collections if name in (f.name, singular(f.name))), None
+            collections = (
+                [f for f in entity.fields if f.type.kind == "collection"] if entity else []
             )
+            match = next((f for f in collections if name in (f.name, singular(f.name))), None)
             if match is None:
                 self.sink.add(
                     "SL404",

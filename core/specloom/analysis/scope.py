@@ -64,8 +64,8 @@ def type_of_field(field: Field) -> Type:
 def compatible(left: Type, right: Type) -> bool:
     """Can these two be compared, or can `right` be stored into `left`?"""
     if left.kind == "state" or right.kind == "state":
-        other, state = (right, left) if left.kind == "state" else (left, right)
-        return other.kind == "enum" or other.kind == "state"
+        other = right if left.kind == "state" else left
+        return other.kind in ("enum", "state")
     if left.kind in NUMERIC and right.kind in NUMERIC:
         return True
     if left.kind in ("date", "datetime") and right.kind in ("date", "datetime"):

@@ -13,13 +13,13 @@ from specloom.ir.domain import DomainModel
 from specloom.ir.infrastructure import InfrastructureModel
 from specloom.ir.validation import ValidationModel
 
-IR_VERSION = "1"
+IR_VERSION: Literal["1"] = "1"
 
 
 class ApplicationIR(Node):
     """The compiled model of one spec. Serializes to JSON and back unchanged."""
 
-    ir_version: Literal["1"] = IR_VERSION
+    ir_version: Literal["1"] = "1"
     name: str = ""
     description: str = ""
     source: str = ""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from specloom.analysis import analyse
 from specloom.ir.application import ApplicationIR
 from specloom.ir.common import SourceRange
-from specloom.analysis import analyse
 from specloom.spec.diagnostics import Diagnostic, DiagnosticSink
 from specloom.spec.linker import link
 from specloom.spec.parser import SpecParser

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
-
 from specloom.ir.common import SourceRange
 
 Severity = Literal["error", "warning", "information", "hint"]
@@ -90,7 +89,8 @@ class Diagnostic(BaseModel):
 
     def format(self, path: str) -> str:
         start = self.range.start
-        return f"{path}:{start.line + 1}:{start.column + 1}: {self.severity} {self.code} {self.message}"
+        where = f"{path}:{start.line + 1}:{start.column + 1}"
+        return f"{where}: {self.severity} {self.code} {self.message}"
 
 
 class DiagnosticSink:

@@ -11,7 +11,6 @@ from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-
 from specloom.ir.common import SourceRange
 from specloom.spec.source import Span
 

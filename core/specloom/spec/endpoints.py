@@ -97,7 +97,7 @@ class EndpointParser:
         endpoint = Endpoint(
             id=endpoint_id or f"{method} {path}",
             explicit_id=explicit,
-            method=method,  # type: ignore[arg-type]  # checked by the _LINE pattern
+            method=method,
             path=path,
             kind=kind,
             entity=resolved.entity,
@@ -128,9 +128,7 @@ class EndpointParser:
             )
             return []
         group = endpoint_id or f"CRUD {path}"
-        template = Endpoint(
-            id=group, method="GET", path=path, kind="list", entity=resolved.entity
-        )
+        template = Endpoint(id=group, method="GET", path=path, kind="list", entity=resolved.entity)
         self.clauses(template, span, rest, rest_start, crud=True)
         excluded = set(template.updatable) & {kind for kind, _, _ in _CRUD_KINDS}
         endpoints: list[Endpoint] = []
@@ -147,7 +145,7 @@ class EndpointParser:
                 Endpoint(
                     id=f"{group}.{kind}",
                     explicit_id=bool(endpoint_id),
-                    method=method,  # type: ignore[arg-type]  # one of the literal methods
+                    method=method,
                     path=item_path,
                     kind=kind,
                     summary=f"{kind} {snake(resolved.entity).replace('_', ' ')}",

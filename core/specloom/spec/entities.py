@@ -65,7 +65,8 @@ _BOUND_OPS = {
 }
 _BETWEEN = re.compile(rf"^between\s+({_NUMBER})\s+and\s+({_NUMBER})$", re.I)
 _LENGTH = re.compile(
-    r"^(max(?:imum)?|min(?:imum)?)\s+length\s+(\d+)$|^(?:at (most|least))\s+(\d+)\s+char(?:acter)?s$",
+    r"^(max(?:imum)?|min(?:imum)?)\s+length\s+(\d+)$"
+    r"|^(?:at (most|least))\s+(\d+)\s+char(?:acter)?s$",
     re.I,
 )
 _EXACT_LENGTH = re.compile(r"^length\s+(\d+)(?:\s*(?:\.\.|to|-)\s*(\d+))?$", re.I)
@@ -88,7 +89,7 @@ def split_top_level(text: str, separator: str = ",") -> list[tuple[int, int]]:
         if quote:
             if char == quote:
                 quote = ""
-        elif char in "`\"":
+        elif char in '`"':
             quote = char
         elif char == "(":
             depth += 1
@@ -145,9 +146,7 @@ class EntityParser:
             )
             return None
         rest_start = colon + 1
-        parts = [
-            (rest_start + a, rest_start + b) for a, b in split_top_level(text[rest_start:])
-        ]
+        parts = [(rest_start + a, rest_start + b) for a, b in split_top_level(text[rest_start:])]
         type_start, type_end = _trim(text, *parts[0])
         field_type = self.field_type(span, type_start, type_end)
         if field_type is None:
@@ -270,9 +269,9 @@ class EntityParser:
                     where,
                 )
         elif match := _BETWEEN.match(text):
-            low, high = match.group(1), match.group(2)
-            for op, bound in ((">=", low), ("<=", high)):
-                kind, canonical = _value_of(bound) or ("integer", bound)
+            low_text, high_text = match.group(1), match.group(2)
+            for op, bound_text in ((">=", low_text), ("<=", high_text)):
+                kind, canonical = _value_of(bound_text) or ("integer", bound_text)
                 field.bounds.append(
                     Bound.model_validate(
                         {"op": op, "value": literal(kind, canonical), "range": where}
@@ -283,9 +282,7 @@ class EntityParser:
             operand = match.group(2).strip()
             value = _value_of(operand)
             if value is not None and value[0] in ("integer", "decimal"):
-                bound = Bound.model_validate(
-                    {"op": op, "value": literal(*value), "range": where}
-                )
+                bound = Bound.model_validate({"op": op, "value": literal(*value), "range": where})
             elif IDENTIFIER.match(operand):
                 bound = Bound.model_validate({"op": op, "field": operand, "range": where})
             else:
@@ -298,13 +295,9 @@ class EntityParser:
                 return
             field.bounds.append(bound)
         elif lower in ("positive",):
-            field.bounds.append(
-                Bound(op=">", value=literal("integer", "0"), range=where)
-            )
+            field.bounds.append(Bound(op=">", value=literal("integer", "0"), range=where))
         elif lower in ("non-negative", "not negative", "nonnegative"):
-            field.bounds.append(
-                Bound(op=">=", value=literal("integer", "0"), range=where)
-            )
+            field.bounds.append(Bound(op=">=", value=literal("integer", "0"), range=where))
         elif match := _DEFAULT.match(text):
             field.default = self.default(match.group(1).strip(), where)
         else:

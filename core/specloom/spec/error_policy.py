@@ -1,10 +1,10 @@
 """The Errors section: which status each kind of failure answers.
 
-    - An unknown id in the path or in a reference answers 404.
-    - A field that breaks its constraints answers 422.
-    - A duplicate value of a unique field answers 409.
-    - A broken rule answers 422.
-    - A conflict answers 409.
+- An unknown id in the path or in a reference answers 404.
+- A field that breaks its constraints answers 422.
+- A duplicate value of a unique field answers 409.
+- A broken rule answers 422.
+- A conflict answers 409.
 """
 
 from __future__ import annotations

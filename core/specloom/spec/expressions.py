@@ -1,21 +1,21 @@
 """Expressions and conditions of flows and rules.
 
-    condition  := and_cond ("or" and_cond)*
-    and_cond   := not_cond ("and" not_cond)*
-    not_cond   := "not" not_cond | predicate
-    predicate  := expr compare expr | name "is" ["not"] "given"
-    compare    := = | != | < | <= | > | >= | "is" ["not"] | "is" ["not"] "after" | "before"
-                | "is" ["not"] ("at least" | "at most" | "more than" | "less than" | ...)
-                | "exceeds" | "does not exceed" | "equals"
-    expr       := term (("+" | "-") term)*
-    term       := unary (("*" | "/") unary)*
-    unary      := "-" unary | atom
-    atom       := number | "string" | true | false | now | today | STATE | path
-                | aggregate | "(" expr ")"
-    aggregate  := "count of" path [filters]
-                | ("sum" | "min" | "max") "of" expr "over" path [filters]
-    filters    := "with" filter ("and" filter)*
-    filter     := field [compare] atom
+condition  := and_cond ("or" and_cond)*
+and_cond   := not_cond ("and" not_cond)*
+not_cond   := "not" not_cond | predicate
+predicate  := expr compare expr | name "is" ["not"] "given"
+compare    := = | != | < | <= | > | >= | "is" ["not"] | "is" ["not"] "after" | "before"
+            | "is" ["not"] ("at least" | "at most" | "more than" | "less than" | ...)
+            | "exceeds" | "does not exceed" | "equals"
+expr       := term (("+" | "-") term)*
+term       := unary (("*" | "/") unary)*
+unary      := "-" unary | atom
+atom       := number | "string" | true | false | now | today | STATE | path
+            | aggregate | "(" expr ")"
+aggregate  := "count of" path [filters]
+            | ("sum" | "min" | "max") "of" expr "over" path [filters]
+filters    := "with" filter ("and" filter)*
+filter     := field [compare] atom
 """
 
 from __future__ import annotations
@@ -185,7 +185,8 @@ class ExpressionParser:
         while (token := self.cursor.accept_op("+", "-")) is not None:
             right = self.term()
             left = BinaryExpr(
-                op="+" if token.text == "+" else "-", left=left,
+                op="+" if token.text == "+" else "-",
+                left=left,
                 right=right,
                 range=self.cursor.range(start),
             )
@@ -197,7 +198,8 @@ class ExpressionParser:
         while (token := self.cursor.accept_op("*", "/")) is not None:
             right = self.unary()
             left = BinaryExpr(
-                op="*" if token.text == "*" else "/", left=left,
+                op="*" if token.text == "*" else "/",
+                left=left,
                 right=right,
                 range=self.cursor.range(start),
             )
@@ -311,9 +313,9 @@ class ExpressionParser:
         field = cursor.expect_name("a field to filter on")
         op: CompareOp = "="
         token = cursor.peek()
-        if token is not None and token.kind == "op" and token.text in _OPS:
-            op = self.comparison_operator()
-        elif cursor.at_word("is"):
+        if (token is not None and token.kind == "op" and token.text in _OPS) or cursor.at_word(
+            "is"
+        ):
             op = self.comparison_operator()
         value = self.atom()
         return Filter(field=field.text, op=op, value=value, range=cursor.range(start))

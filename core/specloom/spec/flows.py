@@ -1,19 +1,19 @@
 """The Flows section: `### F8. Borrow a book`, an `Input:` line and one step per item.
 
-    step      := guard | set | adjust | create | find | otherwise | for_each | if
-               | delete | respond
-    guard     := ("Require" | "Ensure") condition [","] ("else" | "otherwise") STATUS [STRING]
-    set       := "Set" path "to" expr (("and" | ",") path "to" expr)*
-               | "Set" path ("," path)* ["and" path] "from the input" [", where given"]
-    adjust    := ("Increase" | "Decrease") path "by" expr
-    create    := "Create" ("a" | "an") Entity ["with" value ("," value)* ["and" value]]
-    value     := field ["=" expr | "from" path]
-    find      := "Find" "the" Entity ["of" path] [filters] [";" "if found, use it"]
-    otherwise := "Otherwise" ([","] step | ":" nested steps)
-    for_each  := "For each" name "in" (path | "the" Entity "records of" path [filters]) ":"
-    if        := "If" condition (":" nested steps | "," step)
-    delete    := ("Delete" | "Remove") (["the"] path | ("every" | "all") name "of" path)
-    respond   := "Respond" [STATUS] ["with" ["the"] path] [STRING]
+step      := guard | set | adjust | create | find | otherwise | for_each | if
+           | delete | respond
+guard     := ("Require" | "Ensure") condition [","] ("else" | "otherwise") STATUS [STRING]
+set       := "Set" path "to" expr (("and" | ",") path "to" expr)*
+           | "Set" path ("," path)* ["and" path] "from the input" [", where given"]
+adjust    := ("Increase" | "Decrease") path "by" expr
+create    := "Create" ("a" | "an") Entity ["with" value ("," value)* ["and" value]]
+value     := field ["=" expr | "from" path]
+find      := "Find" "the" Entity ["of" path] [filters] [";" "if found, use it"]
+otherwise := "Otherwise" ([","] step | ":" nested steps)
+for_each  := "For each" name "in" (path | "the" Entity "records of" path [filters]) ":"
+if        := "If" condition (":" nested steps | "," step)
+delete    := ("Delete" | "Remove") (["the"] path | ("every" | "all") name "of" path)
+respond   := "Respond" [STATUS] ["with" ["the"] path] [STRING]
 """
 
 from __future__ import annotations
@@ -219,16 +219,14 @@ class FlowParser:
         if token is not None and token.kind == "string":
             message = cursor.next().value
         cursor.expect_end()
-        return Guard(
-            condition=condition, status=status, message=message, range=cursor.range(start)
-        )
+        return Guard(condition=condition, status=status, message=message, range=cursor.range(start))
 
     def set_step(self, cursor: Cursor) -> Step:
         start = cursor.next().start
         expressions = ExpressionParser(cursor)
-        if any(
-            token.lower == "input" for token in cursor.tokens if token.kind == "word"
-        ) and any(token.lower == "from" for token in cursor.tokens if token.kind == "word"):
+        if any(token.lower == "input" for token in cursor.tokens if token.kind == "word") and any(
+            token.lower == "from" for token in cursor.tokens if token.kind == "word"
+        ):
             targets = [expressions.path("a field to set")]
             while cursor.accept_op(",") or cursor.accept_word("and"):
                 targets.append(expressions.path("a field to set"))
@@ -336,9 +334,7 @@ class FlowParser:
             cursor.expect_word("use", "reuse", "take")
             cursor.accept_word("it", "that", "the")
         cursor.expect_end()
-        return FindStep(
-            variable=snake(query.entity), query=query, range=cursor.range(start)
-        )
+        return FindStep(variable=snake(query.entity), query=query, range=cursor.range(start))
 
     def for_each(self, cursor: Cursor, item: Item) -> ForEachStep:
         start = cursor.next().start
@@ -375,8 +371,9 @@ class FlowParser:
                 raise cursor.error("'If ...:' needs nested steps below it")
             then = self.steps(item.children)
         else:
-            cursor.expect_op(",", hint=" ('If <condition>:' with nested steps, or "
-                             "'If <condition>, <step>')")
+            cursor.expect_op(
+                ",", hint=" ('If <condition>:' with nested steps, or 'If <condition>, <step>')"
+            )
             inner = self.step(cursor, item)
             then = [inner] if inner is not None else []
         return IfStep(condition=condition, then=then, range=cursor.range(start))

@@ -31,7 +31,8 @@ def link_references(ir: ApplicationIR, sink: DiagnosticSink) -> None:
             if target is None:
                 sink.add(
                     "SL204",
-                    f"'{target_name}' is not an entity of this spec{did_you_mean(target_name, names)}"
+                    f"'{target_name}' is not an entity of this spec"
+                    f"{did_you_mean(target_name, names)}"
                     f"; define '### {target_name}' under Entities or fix the name",
                     field.type.range,
                 )
@@ -84,9 +85,9 @@ def link_flows(ir: ApplicationIR, sink: DiagnosticSink) -> None:
     endpoints = ir.api.endpoints
     by_id = {endpoint.id: endpoint for endpoint in endpoints}
     by_summary: dict[str, Endpoint] = {}
-    for endpoint in endpoints:
-        if endpoint.summary:
-            by_summary.setdefault(endpoint.summary.lower().rstrip("."), endpoint)
+    for candidate in endpoints:
+        if candidate.summary:
+            by_summary.setdefault(candidate.summary.lower().rstrip("."), candidate)
     seen: dict[str, Flow] = {}
     for flow in ir.behaviour.flows:
         endpoint: Endpoint | None = None
@@ -148,9 +149,7 @@ def link_inputs(ir: ApplicationIR, flow: Flow, endpoint: Endpoint, sink: Diagnos
 def link_input(flow_input: FlowInput, entities: list[Entity]) -> bool:
     if flow_input.explicit_type is not None:
         kind = flow_input.explicit_type.lower()
-        if kind in SCALAR_TYPES:
-            return True
-        return False
+        return kind in SCALAR_TYPES
     for entity in entities:
         for field in entity.fields:
             if field.type.kind == "reference" and flow_input.name == f"{field.name}_id":

@@ -72,7 +72,10 @@ def entity_aliases(entity: str) -> set[str]:
     if not parts:
         return set()
     full = "_".join(parts)
-    aliases = {full, plural(full) if len(parts) == 1 else "_".join([*parts[:-1], plural(parts[-1])])}
+    aliases = {
+        full,
+        plural(full) if len(parts) == 1 else "_".join([*parts[:-1], plural(parts[-1])]),
+    }
     aliases.add(parts[-1])
     aliases.add(plural(parts[-1]))
     return aliases

@@ -1,14 +1,14 @@
 """The Rules section: invariants written as sentences, checked on every write.
 
-    rule     := [ID "."] (compare | overlap | at_most) [status] ["." | ";" note]
-    compare  := ("A" | "An" | "Each" | "Every") entity "'s" field ["never"] relation operand
-    relation := "is" ["not" | "never" | "always"] [phrase] | "exceeds" | "never exceeds" | ...
-    operand  := "its" field ("'s" field)* | "the" entity ("itself" | "themselves")
-              | "negative" | "positive" | "zero" | expr
-    overlap  := "Two" entities "of the same" field ("and" field)* "never overlap" ["in time"]
-                ["from" field "to" field]
-    at_most  := ("A" | "An" | "Each") entity "has at most" NUMBER Entity [filters]
-    status   := "(" STATUS [STRING] ")"
+rule     := [ID "."] (compare | overlap | at_most) [status] ["." | ";" note]
+compare  := ("A" | "An" | "Each" | "Every") entity "'s" field ["never"] relation operand
+relation := "is" ["not" | "never" | "always"] [phrase] | "exceeds" | "never exceeds" | ...
+operand  := "its" field ("'s" field)* | "the" entity ("itself" | "themselves")
+          | "negative" | "positive" | "zero" | expr
+overlap  := "Two" entities "of the same" field ("and" field)* "never overlap" ["in time"]
+            ["from" field "to" field]
+at_most  := ("A" | "An" | "Each") entity "has at most" NUMBER Entity [filters]
+status   := "(" STATUS [STRING] ")"
 """
 
 from __future__ import annotations
@@ -80,9 +80,9 @@ class RuleParser:
             self.sink.add(
                 "SL501",
                 f"cannot interpret this rule: {error.message}. Rules read like "
-                "\"A book's available_copies never exceeds its total_copies\", "
-                "\"Two bookings of the same room never overlap\" or "
-                "\"A project has at most one Invoice with status DRAFT\"",
+                '"A book\'s available_copies never exceeds its total_copies", '
+                '"Two bookings of the same room never overlap" or '
+                '"A project has at most one Invoice with status DRAFT"',
                 body.range(error.start, error.end),
             )
             return None
@@ -161,9 +161,7 @@ class RuleParser:
             negated = True
         op: CompareOp = "="
         if cursor.accept_word("is", "are"):
-            if cursor.accept_word("never"):
-                negated = not negated
-            elif cursor.accept_word("not"):
+            if cursor.accept_word("never") or cursor.accept_word("not"):
                 negated = not negated
             else:
                 cursor.accept_word("always")

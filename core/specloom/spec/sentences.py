@@ -58,7 +58,13 @@ def tokenize(text: str) -> list[Token]:
         if kind == "possessive" or match.group("word") is not None:
             word = match.group("word")
             tokens.append(
-                Token("word", word, match.start(), match.start() + len(word), match.group("possessive") is not None)
+                Token(
+                    "word",
+                    word,
+                    match.start(),
+                    match.start() + len(word),
+                    match.group("possessive") is not None,
+                )
             )
             continue
         tokens.append(Token(kind or "other", match.group(), match.start(), match.end()))
@@ -163,9 +169,7 @@ class Cursor:
         self.accept_op(".")
         token = self.peek()
         if token is not None:
-            raise ParseError(
-                f"unexpected '{token.text}'{hint}", token.start, self._rest_end()
-            )
+            raise ParseError(f"unexpected '{token.text}'{hint}", token.start, self._rest_end())
 
     # --- positions ------------------------------------------------------
 
