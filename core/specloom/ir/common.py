@@ -6,35 +6,35 @@ one when it prints them. Columns count Unicode code points of the decoded text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 
-class Position(BaseModel):
-    """A place in the spec: 0-based line and column."""
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A place in the spec: 0-based line and column.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass (pydantic validates and serializes it inside models): the
+    parser makes one for every node, and this is about twice as fast to build.
+    """
 
     line: int
     column: int
 
 
-class SourceRange(BaseModel):
+@dataclass(frozen=True, slots=True)
+class SourceRange:
     """The span of spec text an IR node was compiled from (end exclusive)."""
-
-    model_config = ConfigDict(frozen=True)
 
     start: Position
     end: Position
 
     @classmethod
     def of(cls, line: int, column: int, end_line: int, end_column: int) -> SourceRange:
-        return cls(
-            start=Position(line=line, column=column),
-            end=Position(line=end_line, column=end_column),
-        )
+        return cls(Position(line, column), Position(end_line, end_column))
 
     def contains(self, line: int, column: int) -> bool:
         after_start = (line, column) >= (self.start.line, self.start.column)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field as PydanticField
+from pydantic import PrivateAttr
 
 from specloom.ir.common import Node, Value
 
@@ -128,9 +129,13 @@ class DomainModel(Node):
     """Every entity of the application, in spec order."""
 
     entities: list[Entity] = PydanticField(default_factory=list)
+    _by_name: dict[str, Entity] = PrivateAttr(default_factory=dict)
 
     def entity(self, name: str) -> Entity | None:
+        found = self._by_name.get(name)
+        if found is not None and found.name == name and len(self._by_name) == len(self.entities):
+            return found
+        self._by_name = {}
         for candidate in self.entities:
-            if candidate.name == name:
-                return candidate
-        return None
+            self._by_name.setdefault(candidate.name, candidate)
+        return self._by_name.get(name)

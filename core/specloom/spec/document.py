@@ -48,9 +48,11 @@ Block = Heading | Paragraph | Item | Opaque
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
-    parser = MarkdownIt("zero").enable(
-        ["heading", "lheading", "list", "paragraph", "code", "fence", "blockquote", "hr"]
-    )
+    # Headings, lists, paragraphs and fenced code are the whole spec language; the
+    # other block rules (quotes, setext headings, rules, indented code) are left out
+    # because each costs a check on every line: a quote or a `---` line is then read
+    # as a paragraph, which the section parsers report or skip.
+    parser = MarkdownIt("zero").enable(["heading", "list", "paragraph", "fence"])
     # Only the block structure is needed: spans are read from the raw source.
     parser.disable(["inline", "text_join"])
     return parser

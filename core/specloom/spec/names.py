@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _IRREGULAR_PLURALS = {
@@ -27,6 +28,7 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ENTITY_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
 
+@lru_cache(maxsize=4096)
 def snake(name: str) -> str:
     """`TimeEntry` -> `time_entry`."""
     return _CAMEL.sub("_", name).replace(" ", "_").replace("-", "_").lower()
@@ -66,11 +68,12 @@ def singular(word: str) -> str:
     return word
 
 
-def entity_aliases(entity: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def entity_aliases(entity: str) -> frozenset[str]:
     """Every snake-case name a record of `entity` may go by in a sentence or path."""
     parts = words_of(entity)
     if not parts:
-        return set()
+        return frozenset()
     full = "_".join(parts)
     aliases = {
         full,
@@ -78,9 +81,10 @@ def entity_aliases(entity: str) -> set[str]:
     }
     aliases.add(parts[-1])
     aliases.add(plural(parts[-1]))
-    return aliases
+    return frozenset(aliases)
 
 
+@lru_cache(maxsize=4096)
 def phrase_key(phrase: str) -> str:
     """Normalize `time entries`, `Time-Entries`, `TimeEntry` to `time_entry`."""
     parts = [word for word in re.split(r"[\s_\-]+", snake(phrase.strip())) if word]
@@ -90,16 +94,29 @@ def phrase_key(phrase: str) -> str:
     return "_".join(parts)
 
 
+@lru_cache(maxsize=64)
+def _entity_index(names: tuple[str, ...]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    by_snake: dict[str, str] = {}
+    by_last_word: dict[str, list[str]] = {}
+    for name in names:
+        by_snake.setdefault(snake(name), name)
+        words = words_of(name)
+        if words:
+            by_last_word.setdefault(words[-1], []).append(name)
+    return by_snake, by_last_word
+
+
 def find_entity(phrase: str, entities: Iterable[str]) -> str | None:
-    """The entity a phrase names: exact, then full snake name, then its last word."""
-    names = list(entities)
+    """The entity a phrase names: exact, then full snake name, then its last word
+    (when only one entity ends with that word)."""
+    names = tuple(entities)
     if phrase in names:
         return phrase
+    by_snake, by_last_word = _entity_index(names)
     key = phrase_key(phrase)
-    for name in names:
-        if snake(name) == key:
-            return name
-    tail = [name for name in names if words_of(name)[-1:] == [key]]
+    if key in by_snake:
+        return by_snake[key]
+    tail = by_last_word.get(key, [])
     return tail[0] if len(tail) == 1 else None
 
 

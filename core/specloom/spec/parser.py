@@ -132,7 +132,23 @@ class SpecParser:
                 "formalize prose with a language model",
                 where,
             )
+            self.report_uncompiled_prose()
         return self.ir
+
+    def report_uncompiled_prose(self) -> None:
+        """With nothing structured to compile, every prose sentence is said to be unused,
+        line by line, so a prose spec shows what the compiler did not take."""
+        for block in self.preamble:
+            if not isinstance(block, Paragraph):
+                continue
+            for sentence in sentences(block.span):
+                if not _REQUIREMENT_LANGUAGE.search(sentence.text):
+                    self.sink.add(
+                        "SL104",
+                        "this sentence is not interpreted: the compiler reads only the "
+                        "structured sections (see docs/spec-language.md)",
+                        sentence.range(),
+                    )
 
     def split(self, blocks: list[Block]) -> None:
         section: Section | None = None

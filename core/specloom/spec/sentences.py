@@ -8,7 +8,7 @@ the exact columns it came from.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from specloom.ir.common import SourceRange
 from specloom.spec.source import Span
@@ -27,19 +27,18 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """`kind` is one of word, number, string, code, op, other; `possessive` marks `book's`."""
+class Token(NamedTuple):
+    """`kind` is one of word, number, string, code, op, other; `possessive` marks `book's`.
+
+    A named tuple: a sentence makes one per word, and tuples are the cheapest to build.
+    """
 
     kind: str
     text: str
     start: int
     end: int
     possessive: bool = False
-
-    @property
-    def lower(self) -> str:
-        return self.text.lower()
+    lower: str = ""
 
     @property
     def value(self) -> str:
@@ -51,23 +50,20 @@ class Token:
 
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
+    append = tokens.append
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
         if kind == "ws":
             continue
-        if kind == "possessive" or match.group("word") is not None:
+        start = match.start()
+        if kind == "word" or kind == "possessive":
             word = match.group("word")
-            tokens.append(
-                Token(
-                    "word",
-                    word,
-                    match.start(),
-                    match.start() + len(word),
-                    match.group("possessive") is not None,
-                )
+            append(
+                Token("word", word, start, start + len(word), kind == "possessive", word.lower())
             )
             continue
-        tokens.append(Token(kind or "other", match.group(), match.start(), match.end()))
+        token = match.group()
+        append(Token(kind or "other", token, start, match.end(), False, token))
     return tokens
 
 

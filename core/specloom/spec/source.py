@@ -84,18 +84,22 @@ class Span:
         return cls(content, tuple(segments))
 
     def position(self, offset: int) -> Position:
-        segment = self.segments[0]
-        for candidate in self.segments:
-            if candidate.offset <= offset:
-                segment = candidate
-            else:
-                break
+        segments = self.segments
+        segment = segments[0]
+        if len(segments) > 1:
+            for candidate in segments:
+                if candidate.offset <= offset:
+                    segment = candidate
+                else:
+                    break
         inside = min(max(offset - segment.offset, 0), segment.length)
-        return Position(line=segment.line, column=segment.column + inside)
+        return Position(segment.line, segment.column + inside)
 
     def range(self, start: int = 0, end: int | None = None) -> SourceRange:
         stop = len(self.text) if end is None else end
-        return SourceRange(start=self.position(start), end=self.position(max(stop, start)))
+        first = self.position(start)
+        last = self.position(max(stop, start))
+        return SourceRange(first, last)
 
     def sub(self, start: int, end: int) -> Span:
         """The span of `text[start:end]`, keeping positions."""
