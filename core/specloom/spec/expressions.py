@@ -250,14 +250,24 @@ class ExpressionParser:
             return ClockExpr(clock=clock, range=cursor.range(start))
         if lower in _AGGREGATES and cursor.at_word("of", ahead=1):
             return self.aggregate()
-        cursor.next()
-        if is_state_name(token.text):
+        following = cursor.peek(1)
+        if lower == "the" and following is not None and following.kind == "word":
+            cursor.next()  # "the loan's book" reads as "loan.book"
+            return self.path()
+        if is_state_name(token.text) and not token.possessive:
+            cursor.next()
             return LiteralExpr(value=literal("enum", token.text), range=cursor.range(start))
-        return PathExpr(parts=token.text.split("."), range=cursor.range(start))
+        return self.path()
 
     def path(self, what: str = "a name") -> PathExpr:
+        """`loan.book.title`, or in words `the loan's book's title`."""
         token = self.cursor.expect_name(what)
-        return PathExpr(parts=token.text.split("."), range=self.cursor.range(token.start))
+        start = token.start
+        parts = token.text.split(".")
+        while token.possessive:
+            token = self.cursor.expect_name(f"a field after \"{token.text}'s\"")
+            parts.extend(token.text.split("."))
+        return PathExpr(parts=parts, range=self.cursor.range(start))
 
     def aggregate(self) -> AggregateExpr:
         cursor = self.cursor
