@@ -36,7 +36,7 @@ def check_entities(ir: ApplicationIR, sink: DiagnosticSink, assigned: Assigned) 
                     "every record gets an 'id' of its own: remove this field or rename it",
                     field.range,
                 )
-            check_field(entity, field, sink)
+            check_field(entity, field, sink, (entity.name, field.name) in assigned.fields)
             check_reachable_states(entity, field, sink, assigned)
         for together in entity.unique_together:
             for name in together.fields:
@@ -49,17 +49,18 @@ def check_entities(ir: ApplicationIR, sink: DiagnosticSink, assigned: Assigned) 
                     )
 
 
-def check_field(entity: Entity, field: Field, sink: DiagnosticSink) -> None:
+def check_field(entity: Entity, field: Field, sink: DiagnosticSink, flow_sets: bool) -> None:
     kind = field.type.kind
     where = field.range
     label = f"{entity.name}.{field.name}"
     if field.required and field.optional:
         sink.add("SL207", f"{label} is both required and optional: keep one", where)
-    if field.read_only and field.required and field.default is None and not field.set_on_create:
+    unset = field.default is None and not field.set_on_create and not flow_sets
+    if field.read_only and field.required and unset:
         sink.add(
             "SL207",
             f"{label} is required but read-only, so no client can send it and nothing sets it: "
-            "drop 'required', or give it a default",
+            "drop 'required', give it a default, or set it in a flow",
             where,
         )
     if field.required and field.default is not None:
@@ -146,16 +147,26 @@ def check_bounds(entity: Entity, field: Field, sink: DiagnosticSink) -> None:
                     bound.range,
                 )
             continue
+        if bound.clock is not None:
+            if kind not in TEMPORAL_KINDS:
+                sink.add(
+                    "SL206",
+                    f"{label} is {field.type.describe()}: only a date or datetime compares "
+                    f"with '{bound.clock}'",
+                    bound.range,
+                )
+                return
+            continue
         if bound.value is None:
             continue
         if kind in TEMPORAL_KINDS:
             sink.add(
                 "SL206",
-                f"{label} is a {kind}: compare it with another field, as in 'after starts_at', "
-                "not with a number",
+                f"{label} is a {kind}: compare it with another field or the clock, as in "
+                "'after starts_at' or 'after now', not with a number",
                 bound.range,
             )
-            continue
+            return
         number = Decimal(bound.value.text)
         if kind == "integer" and bound.value.kind == "decimal":
             sink.add(

@@ -7,6 +7,8 @@ and fills in the reference a `Find` or `For each` query follows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from specloom.analysis.scope import ID_TYPE, NUMERIC, Assigned, Scope, Type, type_of_field
 from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
@@ -38,6 +40,19 @@ from specloom.spec.entities import SCALAR_TYPES
 from specloom.spec.names import did_you_mean, entity_aliases, singular
 
 
+def walk_steps(steps: list[Step]) -> Iterator[Step]:
+    """Every step, nested ones included, in order."""
+    for step in steps:
+        yield step
+        if isinstance(step, ForEachStep):
+            yield from walk_steps(step.steps)
+        elif isinstance(step, IfStep):
+            yield from walk_steps(step.then)
+            yield from walk_steps(step.otherwise)
+        elif isinstance(step, FindStep):
+            yield from walk_steps(step.otherwise)
+
+
 def flow_scope(ir: ApplicationIR, flow: Flow, endpoint: Endpoint, sink: DiagnosticSink) -> Scope:
     """The names a flow starts with: path records, inputs, and the record it creates."""
     scope = Scope(ir, sink)
@@ -61,7 +76,8 @@ def flow_scope(ir: ApplicationIR, flow: Flow, endpoint: Endpoint, sink: Diagnost
         if input_type is not None:
             scope.bind(flow_input.name, input_type)
     creates_own = any(
-        isinstance(step, CreateStep) and step.entity == endpoint.entity for step in flow.steps
+        isinstance(step, CreateStep) and step.entity == endpoint.entity
+        for step in walk_steps(flow.steps)
     )
     if endpoint.kind == "create" and not creates_own:
         scope.bind_record(endpoint.entity)

@@ -37,7 +37,7 @@ def field_requirements(entity: str, field: Field) -> list[tuple[str, str]]:
     if field.pattern:
         items.append(("pattern", f"matches `{field.pattern}`"))
     for bound in field.bounds:
-        operand = bound.value.text if bound.value is not None else bound.field
+        operand = bound.value.text if bound.value is not None else bound.field or bound.clock
         name = "min" if bound.op in (">", ">=") else "max"
         items.append((name, f"is {bound.op} {operand}"))
     if field.default is not None:
@@ -60,6 +60,15 @@ def build_requirements(ir: ApplicationIR, sink: DiagnosticSink) -> None:
         group = endpoint.crud_group or endpoint.id
         kind = "flow" if endpoint.flow else "endpoint"
         if group in groups:
+            if endpoint.crud_group is None:
+                first = groups[group].range.start.line + 1
+                sink.add(
+                    "SL107",
+                    f"the ID {group} is already used on line {first}: give each endpoint its "
+                    "own ID",
+                    endpoint.range,
+                )
+                continue
             groups[group].subjects.append(endpoint.id)
             continue
         text = f"{endpoint.method} {endpoint.path}" + (

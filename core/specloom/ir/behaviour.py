@@ -337,6 +337,7 @@ class Rule(Node):
     text: str
     body: RuleBody
     status: int = 422
+    status_explicit: bool = False
     message: str = ""
 
 

@@ -66,11 +66,13 @@ class DefaultValue(Node):
 
 
 class Bound(Node):
-    """A comparison constraint: `>= 1`, `< 100`, or against another field."""
+    """A comparison constraint: `>= 1`, `< 100`, against another field (`after
+    starts_at`), or against the clock (`after now`, `on or after today`)."""
 
     op: Literal[">", ">=", "<", "<="]
     value: Value | None = None
     field: str | None = None
+    clock: Literal["now", "today"] | None = None
 
 
 class Field(Node):
@@ -139,3 +141,11 @@ class DomainModel(Node):
         for candidate in self.entities:
             self._by_name.setdefault(candidate.name, candidate)
         return self._by_name.get(name)
+
+    def __eq__(self, other: object) -> bool:
+        # The name index is a cache, not part of the value.
+        if not isinstance(other, DomainModel):
+            return NotImplemented
+        return self.range == other.range and self.entities == other.entities
+
+    __hash__ = None  # type: ignore[assignment]  # mutable model, like BaseModel itself

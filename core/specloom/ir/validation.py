@@ -47,7 +47,7 @@ class Requirement(Node):
     """One thing the generated application must do, with a stable ID.
 
     Explicit IDs (F1, R2) come from the spec; derived ones are built from what the
-    requirement is about (`Book.isbn.unique`, `EP.GET./books`), never from its position,
+    requirement is about (`Book.isbn.unique`, `GET /books`, `R-3f2a1c`), never from its position,
     so they survive edits elsewhere in the spec.
     """
 

@@ -11,10 +11,18 @@ import re
 from dataclasses import dataclass
 
 from specloom.ir.api import Endpoint, EndpointKind, Ordering, PathParameter
+from specloom.ir.common import SourceRange
 from specloom.ir.domain import DomainModel, Entity
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.entities import split_top_level
-from specloom.spec.names import did_you_mean, entity_aliases, find_entity, singular, snake
+from specloom.spec.names import (
+    did_you_mean,
+    entity_aliases,
+    find_entity,
+    plural,
+    singular,
+    snake,
+)
 from specloom.spec.source import Span
 
 REQUIREMENT_ID = re.compile(r"^\s*([A-Z]{1,4}\d+(?:\.\d+)*)[.:)]\s+")
@@ -38,6 +46,10 @@ _CRUD_KINDS: tuple[tuple[EndpointKind, str, bool], ...] = (
     ("delete", "DELETE", True),
 )
 _NAME_LIST = re.compile(r",|\band\b|\bor\b")
+_FIELD_LIST = re.compile(r"[a-z_][a-z0-9_]*(?:\s*(?:,|\band\b)\s*[a-z_][a-z0-9_]*)*")
+_CONTINUATION = re.compile(
+    r"(?:and\s+)?-?[a-z_][a-z0-9_]*(?:\s+(?:asc|ascending|desc|descending))?", re.I
+)
 
 
 @dataclass(slots=True)
@@ -48,6 +60,14 @@ class ResolvedPath:
     parent: str | None
     parent_field: str | None
     parameters: list[PathParameter]
+
+
+def _crud_summary(kind: str, entity: str) -> str:
+    words = snake(entity).replace("_", " ")
+    if kind == "list":
+        return f"list {plural(words)}"
+    article = "an" if words[:1] in "aeiou" else "a"
+    return f"{kind} {article} {words}"
 
 
 def names_in(text: str) -> list[str]:
@@ -148,7 +168,7 @@ class EndpointParser:
                     method=method,
                     path=item_path,
                     kind=kind,
-                    summary=f"{kind} {snake(resolved.entity).replace('_', ' ')}",
+                    summary=_crud_summary(kind, resolved.entity),
                     entity=resolved.entity,
                     target=resolved.entity if on_item else None,
                     parameters=parameters,
@@ -253,6 +273,18 @@ class EndpointParser:
                 current = self.domain.entity(child[0])
                 on_item = False
                 continue
+            named = find_entity(segment.replace("-", "_"), self.names)
+            if named is not None:
+                links = self.links(named, current.name)
+                how = "through several fields" if links else "not at all"
+                fail(
+                    "SL302",
+                    f"{named} refers to {current.name} {how}, so '{segment}' cannot list them: "
+                    f"declare a collection on {current.name}, as in "
+                    f"'{segment}: list of {named} via <field>', and name it in the path",
+                    index,
+                )
+                return None
             if index != len(segments) - 1:
                 fail(
                     "SL302",
@@ -279,17 +311,21 @@ class EndpointParser:
         name = find_entity(key, self.names)
         if name is None:
             return None
-        child = self.domain.entity(name)
-        if child is None:
-            return None
-        links = [
-            field.name
-            for field in child.fields
-            if field.type.kind == "reference" and field.type.entity == parent.name
-        ]
+        links = self.links(name, parent.name)
         if len(links) == 1:
             return name, links[0]
         return None
+
+    def links(self, child_name: str, parent_name: str) -> list[str]:
+        """The reference fields of `child_name` that point at `parent_name`."""
+        child = self.domain.entity(child_name)
+        if child is None:
+            return []
+        return [
+            field.name
+            for field in child.fields
+            if field.type.kind == "reference" and field.type.entity == parent_name
+        ]
 
     def _plurals(self) -> list[str]:
         return sorted({alias for name in self.names for alias in entity_aliases(name)})
@@ -326,22 +362,25 @@ class EndpointParser:
     def clauses(
         self, endpoint: Endpoint, span: Span, rest: str, rest_start: int, crud: bool = False
     ) -> None:
-        parts = split_top_level(rest)
+        """Read the clauses after the colon. A clause that takes a list of fields (update,
+        filter by, ordered by, except) goes on over the parts after it that are only
+        field names: 'filter by sku, batch'."""
         summary_taken = crud
-        updating = False
-        for start, end in parts:
+        continuing: str | None = None
+        for start, end in split_top_level(rest):
             raw = rest[start:end]
             text = raw.strip()
             if not text:
                 continue
             offset = rest_start + start + (len(raw) - len(raw.lstrip()))
             where = span.range(offset, offset + len(text))
-            if updating and re.fullmatch(r"(?:and\s+)?[a-z_][a-z0-9_]*", text):
-                endpoint.updatable.extend(names_in(text))
+            if continuing and _CONTINUATION.fullmatch(text) and not _PAGINATED.match(text):
+                self.add_names(endpoint, continuing, text, where)
                 continue
-            updating = False
+            continuing = None
             if match := _FILTER.match(text):
-                endpoint.filters.extend(names_in(match.group(1)))
+                continuing = "filter"
+                self.add_names(endpoint, continuing, match.group(1), where)
             elif match := _PAGINATED.match(text):
                 endpoint.paginated = True
                 if match.group(1):
@@ -350,26 +389,18 @@ class EndpointParser:
                 endpoint.paginated = True
                 endpoint.page_size = int(match.group(1))
             elif match := _ORDERED.match(text):
-                for item in names_in(match.group(1)):
-                    words = item.split()
-                    descending = len(words) > 1 and words[-1].lower() in ("desc", "descending")
-                    name = words[0].lstrip("-")
-                    endpoint.ordering.append(
-                        Ordering(
-                            field=name,
-                            descending=descending or words[0].startswith("-"),
-                            range=where,
-                        )
-                    )
+                continuing = "order"
+                self.add_names(endpoint, continuing, match.group(1), where)
             elif crud and (match := _EXCEPT.match(text)):
-                endpoint.updatable.extend(names_in(match.group(1)))
+                continuing = "except"
+                self.add_names(endpoint, continuing, match.group(1), where)
             elif not summary_taken:
                 summary_taken = True
                 endpoint.summary = text
                 update = _UPDATE.match(text)
-                if endpoint.kind == "update" and update:
-                    endpoint.updatable.extend(names_in(update.group(1)))
-                    updating = True
+                if endpoint.kind == "update" and update and _FIELD_LIST.fullmatch(update.group(1)):
+                    continuing = "update"
+                    self.add_names(endpoint, continuing, update.group(1), where)
             else:
                 self.sink.add(
                     "SL307",
@@ -379,3 +410,20 @@ class EndpointParser:
                 )
         if endpoint.kind == "list":
             endpoint.paginated = True
+
+    def add_names(self, endpoint: Endpoint, clause: str, text: str, where: SourceRange) -> None:
+        for item in names_in(text):
+            if clause == "filter":
+                endpoint.filters.append(item)
+            elif clause in ("update", "except"):
+                endpoint.updatable.append(item)
+            else:
+                words = item.split()
+                descending = len(words) > 1 and words[-1].lower() in ("desc", "descending")
+                endpoint.ordering.append(
+                    Ordering(
+                        field=words[0].lstrip("-"),
+                        descending=descending or words[0].startswith("-"),
+                        range=where,
+                    )
+                )

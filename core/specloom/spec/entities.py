@@ -36,7 +36,7 @@ KNOWN_CONSTRAINTS = (
     "defaults to <field>"
 )
 
-_DECIMAL = re.compile(r"^decimal\s*(?:\(\s*(\d+)\s*,\s*(\d+)\s*\))?$", re.IGNORECASE)
+_DECIMAL = re.compile(r"^decimal\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?$", re.IGNORECASE)
 _ENUM = re.compile(r"^enum\s*(?:of\s+)?(.*)$", re.IGNORECASE)
 _LIST = re.compile(r"^(?:list|set) of\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+(?:via|by)\s+(\w+))?$", re.I)
 _NUMBER = r"-?\d+(?:\.\d+)?"
@@ -76,6 +76,8 @@ _DEFAULT = re.compile(r"^(?:default(?:s)?(?:\s+to|:)?|=)\s+(.+)$", re.I)
 _UNIQUE_WITH = re.compile(
     r"^unique\s+(?:together\s+with|with|per|within|for each|in)\s+(.+)$", re.I
 )
+_MORE_NAMES = re.compile(r"(?:and\s+)?[a-z_][a-z0-9_]*")
+_KEYWORDS = frozenset({"required", "optional", "unique", "positive", "readonly"})
 _SET_ON = re.compile(r"^set on (create|update)(?: and (create|update))?$", re.I)
 
 
@@ -153,11 +155,17 @@ class EntityParser:
             return None
         whole = span.range()
         result = Field(name=name, type=field_type, range=whole)
+        listing = False
         for start, end in parts[1:]:
             start, end = _trim(text, start, end)
             if start == end:
                 continue
-            self.constraint(result, span, start, end, entity)
+            piece = text[start:end]
+            if listing and _MORE_NAMES.fullmatch(piece) and piece.lower() not in _KEYWORDS:
+                # 'unique together with order_no, batch': the list goes on
+                result.unique_with.extend(n for n in re.split(r"\s+", piece) if n != "and")
+                continue
+            listing = self.constraint(result, span, start, end, entity)
         return result
 
     def field_type(self, span: Span, start: int, end: int) -> FieldType | None:
@@ -177,7 +185,8 @@ class EntityParser:
         decimal = _DECIMAL.match(text)
         if decimal:
             precision = int(decimal.group(1) or DEFAULT_PRECISION)
-            scale = int(decimal.group(2) or DEFAULT_SCALE)
+            # decimal(5) has no fraction digits, as in SQL; plain decimal is (12,2)
+            scale = int(decimal.group(2) or (0 if decimal.group(1) else DEFAULT_SCALE))
             if not 0 < precision <= 38 or scale > precision:
                 self.sink.add(
                     "SL206",
@@ -220,7 +229,8 @@ class EntityParser:
         )
         return None
 
-    def constraint(self, field: Field, span: Span, start: int, end: int, entity: str) -> None:
+    def constraint(self, field: Field, span: Span, start: int, end: int, entity: str) -> bool:
+        """Apply one constraint; True when it takes a list of fields that may go on."""
         raw = span.text[start:end]
         text = re.sub(r"\s+", " ", raw).strip()
         lower = text.lower()
@@ -241,8 +251,8 @@ class EntityParser:
                     field.set_on_update = True
         elif match := _UNIQUE_WITH.match(text):
             names = [n.strip() for n in re.split(r",|\band\b", match.group(1)) if n.strip()]
-            field.unique = field.unique or False
             field.unique_with.extend(names)
+            return True
         elif match := _LENGTH.match(text):
             kind = (match.group(1) or match.group(3) or "").lower()
             number = int(match.group(2) or match.group(4))
@@ -283,16 +293,18 @@ class EntityParser:
             value = _value_of(operand)
             if value is not None and value[0] in ("integer", "decimal"):
                 bound = Bound.model_validate({"op": op, "value": literal(*value), "range": where})
+            elif operand.lower() in ("now", "today"):
+                bound = Bound.model_validate({"op": op, "clock": operand.lower(), "range": where})
             elif IDENTIFIER.match(operand):
                 bound = Bound.model_validate({"op": op, "field": operand, "range": where})
             else:
                 self.sink.add(
                     "SL208",
-                    f"'{text}': a bound compares with a number or another field, "
-                    "as in '>= 1' or 'after starts_at'",
+                    f"'{text}': a bound compares with a number, another field or the clock, "
+                    "as in '>= 1', 'after starts_at' or 'after now'",
                     where,
                 )
-                return
+                return False
             field.bounds.append(bound)
         elif lower in ("positive",):
             field.bounds.append(Bound(op=">", value=literal("integer", "0"), range=where))
@@ -307,6 +319,7 @@ class EntityParser:
                 f"{KNOWN_CONSTRAINTS}",
                 where,
             )
+        return False
 
     def default(self, text: str, where: SourceRange) -> DefaultValue:
         lower = text.lower()

@@ -23,7 +23,8 @@ _KINDS: tuple[tuple[ErrorKind, re.Pattern[str]], ...] = (
     ("conflict", re.compile(r"conflict|overlap", re.I)),
 )
 _STATUS = re.compile(
-    r"\b(?:answers?|returns?|responds?(?: with)?|gives?|is|means|->|→)\s*(?:with\s+)?(\d{3})\b",
+    r"(?:\b(?:answers?|returns?|responds?(?: with)?|gives?|is|means)|->|=>|\u2192)\s*"
+    r"(?:with\s+)?(\d{3})\b",
     re.I,
 )
 

@@ -77,6 +77,7 @@ _PHRASES: list[tuple[str, CompareOp]] = [
     ("below", "<"),
 ]
 _AGGREGATES = ("count", "sum", "min", "max")
+_ARTICLES = frozenset({"the", "its", "their"})
 
 
 def literal(kind: str, text: str) -> Value:
@@ -146,7 +147,14 @@ class ExpressionParser:
             return IsGiven(
                 input=left.parts[0], negated=negated != missing, range=cursor.range(start)
             )
-        op = self.comparison_operator()
+        mark = cursor.index
+        try:
+            op = self.comparison_operator()
+        except ParseError:
+            # A bare yes/no value: 'Require book.active' reads 'book.active is true'.
+            cursor.index = mark
+            true = LiteralExpr(value=literal("boolean", "true"), range=cursor.range(start))
+            return Comparison(op="=", left=left, right=true, range=cursor.range(start))
         right = self.expression()
         return Comparison(op=op, left=left, right=right, range=cursor.range(start))
 
@@ -251,8 +259,7 @@ class ExpressionParser:
         if lower in _AGGREGATES and cursor.at_word("of", ahead=1):
             return self.aggregate()
         following = cursor.peek(1)
-        if lower == "the" and following is not None and following.kind == "word":
-            cursor.next()  # "the loan's book" reads as "loan.book"
+        if lower in _ARTICLES and following is not None and following.kind == "word":
             return self.path()
         if is_state_name(token.text) and not token.possessive:
             cursor.next()
@@ -263,9 +270,13 @@ class ExpressionParser:
         """`loan.book.title`, or in words `the loan's book's title`."""
         token = self.cursor.expect_name(what)
         start = token.start
+        following = self.cursor.peek()
+        if token.lower in _ARTICLES and following is not None and following.kind == "word":
+            # "the loan's book" reads as "loan.book"; in a rule "its total" as "total"
+            token = self.cursor.next()
         parts = token.text.split(".")
         while token.possessive:
-            token = self.cursor.expect_name(f"a field after \"{token.text}'s\"")
+            token = self.cursor.expect_name(f'a field after "{token.text}\'s"')
             parts.extend(token.text.split("."))
         return PathExpr(parts=parts, range=self.cursor.range(start))
 

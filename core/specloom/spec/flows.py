@@ -52,7 +52,34 @@ STEP_WORDS = (
 )
 _INPUT = re.compile(r"^\s*inputs?\s*:\s*(.*)$", re.I | re.S)
 _INPUT_ITEM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(([^)]*)\))?$")
+_AND = re.compile(r"and\b")
 _EACH_OPTIONAL = re.compile(r"\(\s*(?:each|all)\s+(optional|required)\s*\)\s*\.?\s*$", re.I)
+
+
+def _input_pieces(body: str) -> list[tuple[int, int]]:
+    """Offsets of the inputs in 'a, b (text, optional) and c': split at commas and
+    'and' outside parentheses."""
+    pieces: list[tuple[int, int]] = []
+    depth = 0
+    start = 0
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and char == ",":
+            pieces.append((start, index))
+            start = index + 1
+        elif depth == 0 and _AND.match(body, index) and (index == 0 or body[index - 1].isspace()):
+            pieces.append((start, index))
+            index += 3
+            start = index
+            continue
+        index += 1
+    pieces.append((start, len(body)))
+    return pieces
 
 
 def _status(cursor: Cursor) -> int:
@@ -91,12 +118,11 @@ class FlowParser:
             all_optional = each.group(1).lower() == "optional"
             body = body[: each.start()]
         result: list[FlowInput] = []
-        position = 0
-        for piece in re.split(r"(,|\band\b)", body):
-            start = body_start + position
-            position += len(piece)
+        for piece_start, piece_end in _input_pieces(body):
+            piece = body[piece_start:piece_end]
+            start = body_start + piece_start
             text = piece.strip().rstrip(".").strip()
-            if text in ("", ",", "and"):
+            if not text:
                 continue
             offset = start + piece.find(text)
             where = span.range(offset, offset + len(text))

@@ -18,6 +18,17 @@ from specloom.spec.names import did_you_mean
 def link(ir: ApplicationIR, sink: DiagnosticSink) -> None:
     link_references(ir, sink)
     link_flows(ir, sink)
+    link_rule_statuses(ir)
+
+
+def link_rule_statuses(ir: ApplicationIR) -> None:
+    """A rule without its own status answers what the Errors section gives broken rules
+    (comparisons) or conflicts (overlaps and counts)."""
+    policy = ir.validation.error_policy
+    for rule in ir.behaviour.rules:
+        if not rule.status_explicit:
+            compare = rule.body.kind == "compare"
+            rule.status = policy.status_for("rule" if compare else "conflict")
 
 
 def link_references(ir: ApplicationIR, sink: DiagnosticSink) -> None:

@@ -22,6 +22,7 @@ _IRREGULAR_PLURALS = {
     "datum": "data",
 }
 _IRREGULAR_SINGULARS = {plural: singular for singular, plural in _IRREGULAR_PLURALS.items()}
+_PLAIN_F = {"chief", "roof", "proof", "belief", "chef", "cafe", "safe", "reef", "brief", "cliff"}
 _UNCOUNTABLE = {"series", "species", "news", "status", "staff", "info", "data", "metadata"}
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -48,6 +49,8 @@ def plural(word: str) -> str:
         return word[:-1] + "ies"
     if re.search(r"(s|x|z|ch|sh)$", lower):
         return word + "es"
+    if re.search(r"(?:[^f]f|[^f]fe)$", lower) and lower not in _PLAIN_F:
+        return re.sub(r"fe?$", "ves", word)
     return word + "s"
 
 
@@ -113,11 +116,23 @@ def find_entity(phrase: str, entities: Iterable[str]) -> str | None:
     if phrase in names:
         return phrase
     by_snake, by_last_word = _entity_index(names)
+    for key in _keys(phrase):
+        if key in by_snake:
+            return by_snake[key]
+        tail = by_last_word.get(key, [])
+        if len(tail) == 1:
+            return tail[0]
+    return None
+
+
+def _keys(phrase: str) -> list[str]:
+    """phrase_key, then the other singulars English allows: shelves -> shelf, knives -> knife."""
     key = phrase_key(phrase)
-    if key in by_snake:
-        return by_snake[key]
-    tail = by_last_word.get(key, [])
-    return tail[0] if len(tail) == 1 else None
+    keys = [key]
+    lower = snake(phrase.strip().replace(" ", "_"))
+    if lower.endswith("ves"):
+        keys.extend([lower[:-3] + "f", lower[:-3] + "fe"])
+    return keys
 
 
 def closest(word: str, options: Iterable[str]) -> str | None:

@@ -214,6 +214,8 @@ class SpecParser:
                 self.not_interpreted(block, "a list outside a section")
             elif isinstance(block, Heading):
                 self.sink.add("SL106", "this heading is not interpreted", block.span.range())
+            else:
+                self.not_interpreted(block, "prose")
         return texts
 
     def flag_prose_requirements(self, span: Span) -> None:

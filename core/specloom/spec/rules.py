@@ -95,6 +95,7 @@ class RuleParser:
             text=text.strip(),
             body=rule_body,
             status=status or default_status,
+            status_explicit=status is not None,
             message=message,
             range=span.range(),
         )
@@ -201,9 +202,6 @@ class RuleParser:
 
     def operand(self, cursor: Cursor, entity: str) -> Expr:
         start = cursor.offset()
-        if cursor.accept_word("its", "their"):
-            path = self.field_path(cursor)
-            return path
         if cursor.at_word("the") and cursor.at_word("itself", "themselves", "themself", ahead=2):
             cursor.index += 3
             return PathExpr(parts=["self"], range=cursor.range(start))
@@ -214,6 +212,9 @@ class RuleParser:
 
     def overlap(self, cursor: Cursor) -> NoOverlapRule | None:
         start = cursor.next().start
+        negative = cursor.tokens[cursor.index - 1].lower == "no"
+        if negative:
+            cursor.expect_word("two", hint=" ('No two <records> of the same <field> overlap')")
         words: list[str] = []
         subject_start = cursor.offset()
         while not cursor.at_word("of", "with", "for", "sharing"):
@@ -227,9 +228,13 @@ class RuleParser:
         key = [cursor.expect_name("the field they share").text]
         while cursor.accept_word("and") or cursor.accept_op(","):
             key.append(cursor.expect_name("the field they share").text)
-        cursor.accept_word("ever")
-        cursor.expect_word("never", "do", "must", "may", hint=" ('... never overlap')")
-        cursor.accept_word("not")
+        if negative:
+            cursor.accept_word("ever", "may", "can", "do", "will")
+            cursor.accept_word("ever")
+        else:
+            cursor.accept_word("ever")
+            cursor.expect_word("never", "do", "must", "may", "can", hint=" ('... never overlap')")
+            cursor.accept_word("not")
         cursor.expect_word("overlap", hint=" ('... never overlap')")
         cursor.accept_words("in time")
         range_start = range_end = ""
