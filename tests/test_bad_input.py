@@ -321,7 +321,19 @@ EXPRESSIONS = [
     "((((",
     "",
 ]
-COMPARISONS = ["=", "!=", "<", "<=", ">", ">=", "is", "is not", "is after", "is at least", "exceeds"]
+COMPARISONS = [
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "is",
+    "is not",
+    "is after",
+    "is at least",
+    "exceeds",
+]
 STATUSES = ["200", "201", "400", "404", "409", "422", "999", "42", "abc", ""]
 JUNK = [
     "",
@@ -819,7 +831,7 @@ def _big_spec(target_bytes: int) -> str:
         )
         endpoints.append(f"- F{i}. CRUD /book{i}s\n")
         flows.append(
-            f"\n### G{i}. Lend a copy\n- Require book{i}.copies > 0, else 409 \"none left\".\n"
+            f'\n### G{i}. Lend a copy\n- Require book{i}.copies > 0, else 409 "none left".\n'
             f"- Decrease book{i}.copies by 1.\n"
         )
         chunks.append(chunk)
@@ -908,7 +920,9 @@ def test_empty_file(data: bytes | str) -> None:
     assert not result.ok
 
 
-@pytest.mark.parametrize("data", [b" ", b"\n\n\n", b" \t \r\n  \n\t", "\u00a0\n \u3000 \n", b"\xef\xbb\xbf  \n"])
+@pytest.mark.parametrize(
+    "data", [b" ", b"\n\n\n", b" \t \r\n  \n\t", "\u00a0\n \u3000 \n", b"\xef\xbb\xbf  \n"]
+)
 def test_whitespace_only_file(data: bytes | str) -> None:
     result = assert_compiles(data)
     assert [d.code for d in result.diagnostics] == ["SL101"]

@@ -6,9 +6,8 @@ from __future__ import annotations
 from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
 from specloom.ir.behaviour import CreateStep, ForEachStep, IfStep, Step
-from specloom.ir.domain import Entity, Field
 from specloom.spec.diagnostics import DiagnosticSink
-from specloom.spec.names import did_you_mean
+from specloom.spec.names import plural, snake
 
 
 def check_endpoints(ir: ApplicationIR, sink: DiagnosticSink) -> None:
@@ -28,12 +27,8 @@ def check_endpoints(ir: ApplicationIR, sink: DiagnosticSink) -> None:
         entity = ir.domain.entity(endpoint.entity)
         if entity is None:
             continue
-        for name in endpoint.filters:
-            _check_field(entity, name, "filter by", endpoint, sink)
-        for ordering in endpoint.ordering:
-            _check_field(entity, ordering.field, "order by", endpoint, sink)
         for name in endpoint.updatable:
-            field = _check_field(entity, name, "update", endpoint, sink)
+            field = entity.field(name)
             if field is not None and field.read_only and endpoint.flow is None:
                 sink.add(
                     "SL410",
@@ -53,23 +48,6 @@ def check_endpoints(ir: ApplicationIR, sink: DiagnosticSink) -> None:
 def _shape(path: str) -> str:
     """`/books/{id}` and `/books/{book_id}` are the same route."""
     return "/".join("{}" if part.startswith("{") else part for part in path.split("/"))
-
-
-def _check_field(
-    entity: Entity, name: str, verb: str, endpoint: Endpoint, sink: DiagnosticSink
-) -> Field | None:
-    field = entity.field(name)
-    if field is None and name.endswith("_id"):
-        field = entity.field(name[:-3])
-    if field is None or field.type.kind == "collection":
-        names = [f.name for f in entity.fields if f.type.kind != "collection"]
-        sink.add(
-            "SL305",
-            f"cannot {verb} '{name}': {entity.name} has no such field{did_you_mean(name, names)}",
-            endpoint.range,
-        )
-        return None
-    return field
 
 
 def check_reachable_entities(ir: ApplicationIR, sink: DiagnosticSink) -> None:
@@ -100,6 +78,7 @@ def check_reachable_entities(ir: ApplicationIR, sink: DiagnosticSink) -> None:
             sink.add(
                 "SL216",
                 f"no endpoint reads or writes {entity.name} and no flow creates one: add an "
-                f"endpoint such as 'CRUD /{entity.name.lower()}s', or remove it",
+                f"endpoint such as 'CRUD /{plural(snake(entity.name)).replace('_', '-')}', "
+                "or remove it",
                 entity.range,
             )

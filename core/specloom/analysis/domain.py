@@ -86,7 +86,7 @@ def check_field(entity: Entity, field: Field, sink: DiagnosticSink, flow_sets: b
         sink.add(
             "SL207",
             f"{label} must be at least {field.min_length} and at most {field.max_length} "
-            "characters long: no value fits",
+            "characters long, so no value fits: lower the min length or raise the max length",
             where,
         )
     if kind == "collection" and (field.unique or field.required or field.default is not None):
@@ -179,11 +179,13 @@ def check_bounds(entity: Entity, field: Field, sink: DiagnosticSink) -> None:
         else:
             high = number if high is None else min(high, number)
     if low is not None and high is not None:
-        strict = any(b.op in (">", "<") for b in field.bounds if b.value is not None)
+        numeric = [b for b in field.bounds if b.value is not None]
+        strict = any(b.op in (">", "<") for b in numeric)
         if low > high or (low == high and strict):
+            written = " and ".join(f"{b.op} {b.value.text}" for b in numeric if b.value)
             sink.add(
                 "SL207",
-                f"{label} has bounds no value satisfies (at least {low}, at most {high})",
+                f"{label} has bounds no value satisfies ({written}): relax one of them",
                 field.range,
             )
 
@@ -241,6 +243,16 @@ def check_default(entity: Entity, field: Field, sink: DiagnosticSink) -> None:
                 default.range,
             )
         return
+    if kind == "enum" and default.kind == "field":
+        written = default.field or ""
+        sink.add(
+            "SL205",
+            f"the default {written} is not a state of {label}"
+            f"{did_you_mean(written.upper(), field.type.values)}; states are written in "
+            f"capitals: {', '.join(field.type.values)}",
+            default.range,
+        )
+        return
     if default.kind == "field":
         other = entity.field(default.field or "")
         if other is None:
@@ -265,7 +277,10 @@ def check_default(entity: Entity, field: Field, sink: DiagnosticSink) -> None:
     if value is None:
         return
     if kind == "enum":
-        if value.kind != "enum" or value.text not in field.type.values:
+        if value.kind == "string" and value.text in field.type.values:
+            # a quoted state, default "GOLD", is the state GOLD
+            default.value = Value(kind="enum", text=value.text)
+        elif value.kind != "enum" or value.text not in field.type.values:
             sink.add(
                 "SL205",
                 f"the default {value.text} is not a state of {label}"
@@ -277,7 +292,8 @@ def check_default(entity: Entity, field: Field, sink: DiagnosticSink) -> None:
     if not literal_fits(field, value):
         sink.add(
             "SL206",
-            f"the default {value} does not fit {label}, which is {field.type.describe()}",
+            f"the default {value} does not fit {label}, which is {field.type.describe()}: "
+            f"write a default of that type{_example_of(field)}",
             default.range,
         )
         return
@@ -285,9 +301,27 @@ def check_default(entity: Entity, field: Field, sink: DiagnosticSink) -> None:
     if reason is not None:
         sink.add(
             "SL207",
-            f"the default {value} breaks {label}'s own constraints: {reason}",
+            f"the default {value} breaks {label}'s own constraints ({reason}): change the "
+            "default or the constraint",
             default.range,
         )
+
+
+_EXAMPLES = {
+    "integer": "10",
+    "decimal": "0.00",
+    "boolean": "false",
+    "string": '"text"',
+    "text": '"text"',
+    "email": '"someone@example.com"',
+    "url": '"https://example.com"',
+    "uuid": "a quoted UUID",
+}
+
+
+def _example_of(field: Field) -> str:
+    example = _EXAMPLES.get(field.type.kind)
+    return f", such as {example}" if example else ""
 
 
 def check_reachable_states(

@@ -25,7 +25,7 @@ _RANGE_NAMES = (
 
 def rule_scope(ir: ApplicationIR, entity: Entity, sink: DiagnosticSink) -> Scope:
     """Inside a rule, the entity's fields are names, and `self` is the record itself."""
-    scope = Scope(ir, sink)
+    scope = Scope(ir, sink, unknown_name_code="SL503", owner=entity.name)
     for field in entity.fields:
         scope.bind(field.name, type_of_field(field))
     scope.bind("self", Type("record", entity.name))
@@ -86,13 +86,15 @@ def check_overlap(ir: ApplicationIR, rule: Rule, body: NoOverlapRule, sink: Diag
             )
             return
         body.start, body.end = found
+    temporal = [f.name for f in entity.fields if f.type.kind in TEMPORAL_KINDS]
     for name in (body.start, body.end):
         field = entity.field(name)
         if field is None or field.type.kind not in TEMPORAL_KINDS:
             sink.add(
                 "SL504",
                 f"'{name}' is not a date or datetime field of {entity.name}"
-                f"{did_you_mean(name, names)}",
+                f"{did_you_mean(name, temporal)}; a time range runs between two of: "
+                f"{', '.join(temporal) or 'none (add them)'}",
                 body.range,
             )
 

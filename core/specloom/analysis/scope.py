@@ -94,10 +94,21 @@ class Assigned:
 class Scope:
     """Names visible at one point of a flow or rule."""
 
-    def __init__(self, ir: ApplicationIR, sink: DiagnosticSink, parent: Scope | None = None):
+    def __init__(
+        self,
+        ir: ApplicationIR,
+        sink: DiagnosticSink,
+        parent: Scope | None = None,
+        unknown_name_code: str = "SL402",
+        owner: str | None = None,
+    ):
         self.ir = ir
         self.sink = sink
         self.parent = parent
+        # In a rule the names are the fields of `owner`, so an unknown one is reported
+        # as an unknown field of that entity.
+        self.unknown_name_code: str = parent.unknown_name_code if parent else unknown_name_code
+        self.owner: str | None = parent.owner if parent else owner
         self.names: dict[str, Type] = {}
         self.inputs: set[str] = set() if parent is None else parent.inputs
         self.optional_inputs: set[str] = set() if parent is None else parent.optional_inputs
@@ -138,15 +149,26 @@ class Scope:
         """The type of a path, or None after reporting why it does not resolve."""
         first = path.parts[0]
         current = self.lookup(first)
+        if current is None and self.owner is not None:
+            fields = [name for name in self.visible() if name not in ("self", "id")]
+            self.sink.add(
+                self.unknown_name_code,
+                f"{self.owner} has no field '{first}'{did_you_mean(first, fields)}; its fields "
+                f"are: {', '.join(fields)}",
+                path.range,
+            )
+            return None
         if current is None:
             visible = self.visible()
             self.sink.add(
-                "SL402",
+                self.unknown_name_code,
                 f"'{first}' is not a name known here{did_you_mean(first, visible)}; the names "
                 f"here are: {', '.join(visible) or 'none'}",
                 path.range,
             )
             return None
+        if self.owner is not None:
+            code_unknown_field = self.unknown_name_code
         walked = first
         for part in path.parts[1:]:
             if current.kind != "record":

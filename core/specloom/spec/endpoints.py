@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 
 from specloom.ir.api import Endpoint, EndpointKind, Ordering, PathParameter
-from specloom.ir.common import SourceRange
 from specloom.ir.domain import DomainModel, Entity
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.entities import split_top_level
 from specloom.spec.names import (
+    closest,
     did_you_mean,
     entity_aliases,
     find_entity,
@@ -47,6 +47,9 @@ _CRUD_KINDS: tuple[tuple[EndpointKind, str, bool], ...] = (
 )
 _NAME_LIST = re.compile(r",|\band\b|\bor\b")
 _FIELD_LIST = re.compile(r"[a-z_][a-z0-9_]*(?:\s*(?:,|\band\b)\s*[a-z_][a-z0-9_]*)*")
+_CLAUSE_NAME = re.compile(
+    r"-?([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|ascending|desc|descending)\b)?", re.I
+)
 _CONTINUATION = re.compile(
     r"(?:and\s+)?-?[a-z_][a-z0-9_]*(?:\s+(?:asc|ascending|desc|descending))?", re.I
 )
@@ -83,7 +86,7 @@ class EndpointParser:
         self.names = [entity.name for entity in domain.entities]
 
     def line(self, span: Span) -> list[Endpoint]:
-        text = span.text
+        text = span.text.replace("\n", " ")  # a wrapped line reads as one; offsets stay
         endpoint_id = ""
         id_match = REQUIREMENT_ID.match(text)
         body_start = 0
@@ -293,6 +296,15 @@ class EndpointParser:
                     index,
                 )
                 return None
+            near = closest(segment, self._children(current) + self._plurals())
+            if near is not None:
+                fail(
+                    "SL302",
+                    f"'{segment}' names neither an action nor a collection of {current.name}; "
+                    f"did you mean '{near}'?",
+                    index,
+                )
+                return None
             return ResolvedPath("action", current.name, target, parent, parent_field, parameters)
         assert current is not None
         hint = "item" if on_item else "collection"
@@ -375,12 +387,12 @@ class EndpointParser:
             offset = rest_start + start + (len(raw) - len(raw.lstrip()))
             where = span.range(offset, offset + len(text))
             if continuing and _CONTINUATION.fullmatch(text) and not _PAGINATED.match(text):
-                self.add_names(endpoint, continuing, text, where)
+                self.add_names(endpoint, continuing, span, offset, text)
                 continue
             continuing = None
             if match := _FILTER.match(text):
                 continuing = "filter"
-                self.add_names(endpoint, continuing, match.group(1), where)
+                self.add_names(endpoint, continuing, span, offset + match.start(1), match.group(1))
             elif match := _PAGINATED.match(text):
                 endpoint.paginated = True
                 if match.group(1):
@@ -390,17 +402,19 @@ class EndpointParser:
                 endpoint.page_size = int(match.group(1))
             elif match := _ORDERED.match(text):
                 continuing = "order"
-                self.add_names(endpoint, continuing, match.group(1), where)
+                self.add_names(endpoint, continuing, span, offset + match.start(1), match.group(1))
             elif crud and (match := _EXCEPT.match(text)):
                 continuing = "except"
-                self.add_names(endpoint, continuing, match.group(1), where)
+                self.add_names(endpoint, continuing, span, offset + match.start(1), match.group(1))
             elif not summary_taken:
                 summary_taken = True
                 endpoint.summary = text
                 update = _UPDATE.match(text)
                 if endpoint.kind == "update" and update and _FIELD_LIST.fullmatch(update.group(1)):
                     continuing = "update"
-                    self.add_names(endpoint, continuing, update.group(1), where)
+                    self.add_names(
+                        endpoint, continuing, span, offset + update.start(1), update.group(1)
+                    )
             else:
                 self.sink.add(
                     "SL307",
@@ -411,19 +425,46 @@ class EndpointParser:
         if endpoint.kind == "list":
             endpoint.paginated = True
 
-    def add_names(self, endpoint: Endpoint, clause: str, text: str, where: SourceRange) -> None:
-        for item in names_in(text):
+    def add_names(
+        self, endpoint: Endpoint, clause: str, span: Span, offset: int, text: str
+    ) -> None:
+        """Add the field names of a list clause, each checked against the entity."""
+        entity = self.domain.entity(endpoint.entity)
+        for match in _CLAUSE_NAME.finditer(text):
+            name = match.group(1)
+            if name.lower() in ("and", "or"):
+                continue
+            where = span.range(offset + match.start(), offset + match.end())
+            if clause == "except":
+                endpoint.updatable.append(name)
+                continue
+            if entity is not None and not self.has_field(entity, name):
+                names = [f.name for f in entity.fields if f.type.kind != "collection"]
+                verb = {"filter": "filter by", "update": "update", "order": "order by"}[clause]
+                self.sink.add(
+                    "SL305",
+                    f"cannot {verb} '{name}': {entity.name} has no such field"
+                    f"{did_you_mean(name, names)}",
+                    span.range(offset + match.start(1), offset + match.end(1)),
+                )
+                continue
             if clause == "filter":
-                endpoint.filters.append(item)
-            elif clause in ("update", "except"):
-                endpoint.updatable.append(item)
+                endpoint.filters.append(name)
+            elif clause == "update":
+                endpoint.updatable.append(name)
             else:
-                words = item.split()
-                descending = len(words) > 1 and words[-1].lower() in ("desc", "descending")
+                direction = (match.group(2) or "").lower()
                 endpoint.ordering.append(
                     Ordering(
-                        field=words[0].lstrip("-"),
-                        descending=descending or words[0].startswith("-"),
+                        field=name,
+                        descending=direction.startswith("desc") or match.group(0).startswith("-"),
                         range=where,
                     )
                 )
+
+    @staticmethod
+    def has_field(entity: Entity, name: str) -> bool:
+        field = entity.field(name)
+        if field is None and name.endswith("_id"):
+            field = entity.field(name[:-3])
+        return field is not None and field.type.kind != "collection"

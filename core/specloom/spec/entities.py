@@ -123,8 +123,9 @@ def _value_of(text: str) -> tuple[str, str] | None:
 class EntityParser:
     """Compiles one `### Entity` subsection."""
 
-    def __init__(self, sink: DiagnosticSink) -> None:
+    def __init__(self, sink: DiagnosticSink, entity_names: list[str] | None = None) -> None:
         self.sink = sink
+        self.entity_names = entity_names or []
 
     def field(self, span: Span, entity: str) -> Field | None:
         text = span.text
@@ -220,9 +221,15 @@ class EntityParser:
             )
         if re.fullmatch(r"[A-Z][A-Za-z0-9]*", text):
             return FieldType(kind="reference", entity=text, range=where)
+        by_lower = {name.lower(): name for name in self.entity_names}
+        hint = (
+            f"; did you mean '{by_lower[lower.replace('_', '')]}', the entity?"
+            if lower.replace("_", "") in by_lower
+            else did_you_mean(lower, [*SCALAR_TYPES, *self.entity_names])
+        )
         self.sink.add(
             "SL201",
-            f"unknown type '{text}'{did_you_mean(lower, SCALAR_TYPES)}; the types are string, "
+            f"unknown type '{text}'{hint}; the types are string, "
             "text, integer, decimal(p,s), boolean, date, datetime, uuid, email, url, "
             "enum A | B, an entity name, or 'list of Entity'",
             where,

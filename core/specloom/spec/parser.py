@@ -212,8 +212,6 @@ class SpecParser:
                 self.flag_prose_requirements(block.span)
             elif isinstance(block, Item):
                 self.not_interpreted(block, "a list outside a section")
-            elif isinstance(block, Heading):
-                self.sink.add("SL106", "this heading is not interpreted", block.span.range())
             else:
                 self.not_interpreted(block, "prose")
         return texts
@@ -226,6 +224,19 @@ class SpecParser:
                     "this sentence reads as a requirement, but prose is not compiled: state it "
                     "in the structured language (an entity field, a flow step or a rule), or "
                     "formalize it with a language model",
+                    sentence.range(),
+                )
+
+    def prose_in_list_section(self, span: Span, where: str) -> None:
+        for sentence in sentences(span):
+            if _REQUIREMENT_LANGUAGE.search(sentence.text):
+                self.flag_prose_requirements(sentence)
+            else:
+                self.sink.add(
+                    "SL104",
+                    f"this sentence is not interpreted ({where}); only list lines are "
+                    "compiled here: write it as one, or move it to a prose section such as "
+                    "'## Notes'",
                     sentence.range(),
                 )
 
@@ -248,14 +259,20 @@ class SpecParser:
                     sentence.range(),
                 )
         elif isinstance(block, Opaque):
-            if block.kind != "hr":
-                self.sink.add(
-                    "SL106",
-                    f"this {block.kind.replace('_', ' ')} block is not interpreted",
-                    block.range,
-                )
+            self.sink.add(
+                "SL106",
+                f"this {block.kind.replace('_', ' ')} block is not interpreted ({where}): the "
+                "compiler reads headings, list lines and paragraphs; write its content as list "
+                "lines of a section, or remove it",
+                block.range,
+            )
         else:
-            self.sink.add("SL106", "this heading is not interpreted", block.span.range())
+            self.sink.add(
+                "SL106",
+                f"this heading is not interpreted ({where}): sections are '##' headings and "
+                "entities or flows '###' headings; make it one of those or remove it",
+                block.span.range(),
+            )
 
     def nested_not_interpreted(self, item: Item, where: str) -> None:
         for child in item.children:
@@ -266,7 +283,13 @@ class SpecParser:
     # --- entities -----------------------------------------------------------------
 
     def compile_entities(self, sections: list[Section]) -> DomainModel:
-        parser = EntityParser(self.sink)
+        names = [
+            subsection.heading.text.strip()
+            for section in sections
+            for subsection in section.subsections
+            if subsection.heading is not None
+        ]
+        parser = EntityParser(self.sink, names)
         domain = DomainModel(range=sections[0].heading.range() if sections else self.ir.range)
         seen: dict[str, Entity] = {}
         for section in sections:
@@ -357,7 +380,9 @@ class SpecParser:
                         self.nested_not_interpreted(block, f"nested {where}")
                         items.append(block)
                     elif isinstance(block, Paragraph):
-                        self.flag_prose_requirements(block.span)
+                        # Every line of these sections is a requirement: prose here is
+                        # reported whatever it says.
+                        self.prose_in_list_section(block.span, where)
                     else:
                         self.not_interpreted(block, where)
         return items
@@ -415,7 +440,7 @@ class SpecParser:
                 self.sink.add(
                     "SL602",
                     f"the status for '{mapping.kind.replace('_', ' ')}' is already given on line "
-                    f"{existing.range.start.line + 1}; the first one counts",
+                    f"{existing.range.start.line + 1}, and that one counts: remove one of the two",
                     mapping.range,
                 )
                 continue

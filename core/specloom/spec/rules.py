@@ -74,6 +74,8 @@ class RuleParser:
         cursor = Cursor(body)
         try:
             rule_body = self.body(cursor)
+            if rule_body is None:
+                return None  # the entity is unknown, and that is already reported
             status, message = self.status(cursor)
             cursor.expect_end(hint=": a rule ends after its status, as in '(409 \"message\")'")
         except ParseError as error:
@@ -86,8 +88,13 @@ class RuleParser:
                 body.range(error.start, error.end),
             )
             return None
-        if rule_body is None:
-            return None
+        if status is not None and not 400 <= status <= 599:
+            self.sink.add(
+                "SL408",
+                f"{status} is not an error status: a broken rule answers a 4xx or 5xx code",
+                span.range(),
+            )
+            status = None
         default_status = 409 if rule_body.kind in ("no_overlap", "cardinality") else 422
         return Rule(
             id=rule_id,
