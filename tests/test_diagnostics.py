@@ -4,9 +4,6 @@ Every code in `CODES` has at least one spec that raises it. Each test checks the
 code, its severity, where it points (0-based line and column, as in the LSP),
 and that the message says how to fix the problem; most have a counterpart
 showing that the fixed spec compiles without a word.
-
-Tests marked `xfail(strict=True)` pin down compiler bugs: they state what the
-compiler should do and fail until it does.
 """
 
 from __future__ import annotations
@@ -15,7 +12,6 @@ import re
 import textwrap
 from pathlib import Path
 
-import pytest
 from specloom.spec.compiler import MAX_SPEC_BYTES, CompileResult, compile_spec
 from specloom.spec.diagnostics import CODES, Diagnostic
 
