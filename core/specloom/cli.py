@@ -120,4 +120,7 @@ def check(
 
 
 def main() -> None:
+    from specloom.cli_pipeline import register
+
+    register(app)
     app()

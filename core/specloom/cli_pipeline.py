@@ -1,0 +1,187 @@
+"""`specloom plan`, `generate`, `resume` and `runs`: the pipeline from a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from specloom.pipeline.cancel import CancelToken
+from specloom.pipeline.events import EventBus
+from specloom.pipeline.lock import WorkspaceBusy
+from specloom.pipeline.orchestrator import Orchestrator, RunError
+from specloom.pipeline.records import RunRecord
+from specloom.plan.dag import make_plan
+from specloom.plan.render import write_plan
+from specloom.run_view import ProgressView, phase_table
+from specloom.spec.compiler import compile_spec
+from specloom.store.base import StoreUnavailable
+from specloom.store.urls import open_store
+
+EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3, "cancelled": 130}
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="SPECLOOM_STORE_URL",
+        help="Run store URL (default: SQLite under WORKSPACE/.specloom/).",
+    ),
+]
+WorkspaceOption = Annotated[
+    Path,
+    typer.Option("--workspace", help="The workspace (its .specloom/ holds runs and the lock)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"specloom: {message}", err=True)
+    return typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(plan)
+    app.command()(generate)
+    app.command()(resume)
+    app.command()(runs)
+
+
+def plan(
+    spec: Annotated[Path, typer.Argument(help="The spec file (Markdown).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write plan.md and plan.json.")
+    ] = Path("."),
+) -> None:
+    """Plan a spec (phases 1 to 5): write plan.md (Mermaid graph, tasks by level) and plan.json."""
+    try:
+        data = spec.read_bytes()
+    except OSError as error:
+        raise fail(f"cannot read {spec}: {error.strerror or error}") from None
+    result = compile_spec(data, source=str(spec))
+    for diagnostic in result.diagnostics:
+        typer.echo(diagnostic.format(str(spec)))
+    if not result.ok:
+        raise fail(f"{len(result.errors)} errors in {spec}: fix them before planning", 1)
+    the_plan, diagnostics = make_plan(result.ir, hashlib.sha256(data).hexdigest())
+    for diagnostic in diagnostics:
+        typer.echo(diagnostic.format(str(spec)))
+    markdown, plan_file = write_plan(the_plan, out)
+    typer.echo(
+        f"{len(the_plan.tasks)} tasks, {len(the_plan.edges)} dependencies, "
+        f"{len(the_plan.levels)} levels -> {markdown}, {plan_file}"
+    )
+    if the_plan.cycles:
+        raise typer.Exit(1)
+
+
+async def _with_store(url: str | None, workspace: Path) -> Orchestrator:
+    store = await open_store(url, workspace)
+    return Orchestrator(store, bus=EventBus())
+
+
+Start = Callable[[Orchestrator, CancelToken], Awaitable[RunRecord]]
+
+
+def _drive(workspace: Path, store_url: str | None, as_json: bool, start: Start) -> None:
+    console = Console(stderr=True)
+
+    async def main() -> RunRecord:
+        orchestrator = await _with_store(store_url, workspace)
+        cancel = CancelToken()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, cancel.cancel, "interrupted (Ctrl-C)")
+        loop.add_signal_handler(signal.SIGTERM, cancel.cancel, "terminated")
+        try:
+            if as_json:
+                return await start(orchestrator, cancel)
+            with ProgressView(console) as view:
+                orchestrator.bus.subscribe(view.on_event)
+                return await start(orchestrator, cancel)
+        finally:
+            await orchestrator.store.close()
+
+    try:
+        record = asyncio.run(main())
+    except (StoreUnavailable, RunError, WorkspaceBusy) as error:
+        raise fail(str(error)) from None
+    if as_json:
+        sys.stdout.write(record.model_dump_json(indent=2) + "\n")
+    else:
+        console.print(phase_table(record))
+        if record.error:
+            console.print(f"[bold]{record.status}[/]: {record.error}")
+        if record.status in ("failed", "cancelled"):
+            console.print(f"resume with: specloom resume {record.id}")
+    raise typer.Exit(EXIT_CODES.get(record.status, 1))
+
+
+def generate(
+    spec: Annotated[Path, typer.Argument(help="The spec file (Markdown).")],
+    out: Annotated[Path, typer.Option("--out", help="The output directory.")],
+    workspace: WorkspaceOption = Path("."),
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the pipeline on a spec. Exit status: 0 passed, 1 failed, 3 incomplete (a phase
+    is not available in this version), 130 cancelled, 2 could not start."""
+
+    async def start(orchestrator: Orchestrator, cancel: CancelToken) -> RunRecord:
+        return await orchestrator.run(spec, out, workspace, cancel)
+
+    _drive(workspace, store, as_json, start)
+
+
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run to resume (`specloom runs`).")],
+    workspace: WorkspaceOption = Path("."),
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Resume a failed, cancelled or killed run from its last completed phase."""
+
+    async def start(orchestrator: Orchestrator, cancel: CancelToken) -> RunRecord:
+        return await orchestrator.resume(run_id, cancel)
+
+    _drive(workspace, store, as_json, start)
+
+
+def runs(
+    workspace: WorkspaceOption = Path("."),
+    store: StoreOption = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many runs to list.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """List the newest runs of the workspace."""
+
+    async def main() -> list[RunRecord]:
+        opened = await open_store(store, workspace)
+        try:
+            return await opened.list_runs(str(workspace.resolve()), limit)
+        finally:
+            await opened.close()
+
+    try:
+        records = asyncio.run(main())
+    except StoreUnavailable as error:
+        raise fail(str(error)) from None
+    if as_json:
+        sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in records], indent=2) + "\n")
+        return
+    for record in records:
+        when = record.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        phase = record.last_completed_phase
+        typer.echo(
+            f"{record.id}  {when}  {record.status:<10} phase {phase:>2}/11  {record.spec_path}"
+        )
+    if not records:
+        typer.echo(f"no runs yet in {workspace.resolve()}{os.sep}")

@@ -1,0 +1,1 @@
+"""The orchestrator: 11 phases, events, cancellation, retries, staging and resume."""

@@ -1,0 +1,255 @@
+"""The orchestrator: runs the 11 phases of one spec in order, records every step in
+the run store, publishes events, honours cancellation, and resumes a run that was
+cut short from its last completed phase.
+
+It knows phases only through the Phase interface.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from specloom.pipeline.cancel import Cancelled, CancelToken
+from specloom.pipeline.events import (
+    EventBus,
+    PhaseFinished,
+    PhaseStarted,
+    RunFinished,
+    RunStarted,
+)
+from specloom.pipeline.lock import WorkspaceLock
+from specloom.pipeline.phase import Phase, PhaseOutcome, PipelineSettings, RunContext
+from specloom.pipeline.records import PhaseRecord, RunRecord, utc_now
+from specloom.pipeline.staging import Staging
+from specloom.store.base import RunStore
+
+log = logging.getLogger(__name__)
+
+
+class RunError(Exception):
+    """A run cannot start or resume; the message says why and what to do."""
+
+
+def run_directory(workspace: Path, run_id: str) -> Path:
+    return workspace / ".specloom" / "runs" / run_id
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        store: RunStore,
+        phases: Sequence[Phase] | None = None,
+        settings: PipelineSettings | None = None,
+        bus: EventBus | None = None,
+    ) -> None:
+        if phases is None:
+            from specloom.pipeline.phases import default_phases
+
+            phases = default_phases()
+        numbers = [phase.number for phase in phases]
+        if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+            raise ValueError(f"phases must be registered once each, in order: {numbers}")
+        self.store = store
+        self.phases = list(phases)
+        self.settings = settings or PipelineSettings()
+        self.bus = bus or EventBus()
+
+    # --- starting -------------------------------------------------------------------
+
+    async def run(
+        self,
+        spec_path: Path,
+        out_dir: Path,
+        workspace: Path | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RunRecord:
+        """Run every phase on a spec; returns the finished run record."""
+        spec_path = spec_path.resolve()
+        workspace = (workspace or Path.cwd()).resolve()
+        try:
+            data = spec_path.read_bytes()
+        except OSError as error:
+            raise RunError(f"cannot read {spec_path}: {error.strerror or error}") from None
+        run = RunRecord(
+            id=uuid.uuid4().hex[:12],
+            workspace=str(workspace),
+            spec_path=str(spec_path),
+            out_dir=str(out_dir.resolve()),
+            phases=[PhaseRecord(number=p.number, key=p.key, name=p.name) for p in self.phases],
+        )
+        lock = WorkspaceLock(workspace)
+        lock.acquire(run.id)
+        try:
+            run.spec_hash = await self.store.save_spec(str(spec_path), data)
+            run.status = "running"
+            run.started_at = utc_now()
+            await self.store.create_run(run)
+            await self.store.audit(run.id, "run.started", {"spec": str(spec_path)})
+            ctx = self._context(run, data, cancel)
+            return await self._execute(ctx, first=self.phases[0].number, resumed=False)
+        finally:
+            lock.release()
+
+    async def resume(self, run_id: str, cancel: CancelToken | None = None) -> RunRecord:
+        """Go on with a run from its last completed phase; tasks already done stay done."""
+        run = await self.store.get_run(run_id)
+        if run is None:
+            raise RunError(f"no run {run_id} in this store: `specloom runs` lists them")
+        if run.status in ("passed", "incomplete"):
+            raise RunError(f"run {run_id} already ended ({run.status}): there is nothing to resume")
+        data = await self.store.get_spec(run.spec_hash)
+        if data is None:
+            raise RunError(f"the spec of run {run_id} is no longer in the store")
+        lock = WorkspaceLock(Path(run.workspace))
+        lock.acquire(run.id)
+        try:
+            ctx = self._context(run, data, cancel)
+            completed = run.last_completed_phase
+            for phase in self.phases:
+                if phase.number <= completed:
+                    await phase.restore(ctx)
+            ctx.done_tasks = {t.task_id for t in run.tasks if t.status == "passed"}
+            run.status = "running"
+            run.error = ""
+            run.failed_task = ""
+            run.finished_at = None
+            run.resumed_from = str(completed)
+            await self.store.save_run(run)
+            await self.store.audit(run.id, "run.resumed", {"from_phase": completed})
+            first = next((p.number for p in self.phases if p.number > completed), None)
+            if first is None:
+                return await self._finish(ctx, time.perf_counter())
+            return await self._execute(ctx, first=first, resumed=True)
+        finally:
+            lock.release()
+
+    def _context(self, run: RunRecord, data: bytes, cancel: CancelToken | None) -> RunContext:
+        workspace = Path(run.workspace)
+        out_dir = Path(run.out_dir)
+        ctx = RunContext(
+            run=run,
+            spec_path=Path(run.spec_path),
+            spec_bytes=data,
+            workspace=workspace,
+            out_dir=out_dir,
+            staging=Staging(run_directory(workspace, run.id), out_dir),
+            cancel=cancel or CancelToken(),
+            store=self.store,
+            settings=self.settings,
+            bus=self.bus,
+            percent=self._percent,
+        )
+        return ctx
+
+    # --- running --------------------------------------------------------------------
+
+    def _percent(self, number: int, fraction: float) -> float:
+        index = next((i for i, p in enumerate(self.phases) if p.number == number), 0)
+        return round(100.0 * (index + max(0.0, min(1.0, fraction))) / len(self.phases), 1)
+
+    async def _execute(self, ctx: RunContext, first: int, resumed: bool) -> RunRecord:
+        run = ctx.run
+        started = time.perf_counter()
+        await self.bus.publish(
+            RunStarted(
+                run_id=run.id,
+                spec_path=run.spec_path,
+                resumed=resumed,
+                percent=self._percent(first, 0),
+            )
+        )
+        for phase in self.phases:
+            if phase.number < first:
+                continue
+            record = run.phase(phase.number)
+            assert record is not None
+            if run.status != "running":
+                record.status = "cancelled" if run.status == "cancelled" else "skipped"
+                await self.store.save_phase(run.id, record)
+                continue
+            if ctx.cancel.cancelled:
+                self._cancel(run, ctx.cancel.reason)
+                record.status = "cancelled"
+                await self.store.save_phase(run.id, record)
+                continue
+            outcome = await self._run_phase(ctx, phase, record)
+            if outcome.status == "failed":
+                run.status = "failed"
+                run.error = f"phase {phase.number} ({phase.name}) failed: {outcome.message}"
+            elif outcome.status == "cancelled":
+                self._cancel(run, ctx.cancel.reason)
+        return await self._finish(ctx, started)
+
+    def _cancel(self, run: RunRecord, reason: str) -> None:
+        run.status = "cancelled"
+        run.error = reason or "cancelled"
+
+    async def _run_phase(self, ctx: RunContext, phase: Phase, record: PhaseRecord) -> PhaseOutcome:
+        run = ctx.run
+        record.status = "running"
+        record.started_at = utc_now()
+        record.message = ""
+        await self.store.save_phase(run.id, record)
+        await self.bus.publish(
+            PhaseStarted(
+                run_id=run.id,
+                phase=phase.number,
+                name=phase.name,
+                percent=self._percent(phase.number, 0),
+            )
+        )
+        clock = time.perf_counter()
+        try:
+            outcome = await phase.run(ctx)
+        except Cancelled as cancelled:
+            outcome = PhaseOutcome("cancelled", str(cancelled))
+        except Exception as error:  # a phase's bug fails the run, with its reason on record
+            log.exception("phase %s failed", phase.key)
+            outcome = PhaseOutcome("failed", f"{type(error).__name__}: {error}")
+        record.status = outcome.status
+        record.message = outcome.message
+        record.detail = outcome.detail
+        record.finished_at = utc_now()
+        record.duration_ms = round((time.perf_counter() - clock) * 1000, 3)
+        await self.store.save_phase(run.id, record)
+        await self.bus.publish(
+            PhaseFinished(
+                run_id=run.id,
+                phase=phase.number,
+                name=phase.name,
+                status=outcome.status,
+                duration_ms=record.duration_ms,
+                message=outcome.message,
+                percent=self._percent(phase.number, 1),
+            )
+        )
+        return outcome
+
+    async def _finish(self, ctx: RunContext, started: float) -> RunRecord:
+        run = ctx.run
+        if run.status == "running":
+            missing = [p for p in run.phases if p.status == "unavailable"]
+            run.status = "incomplete" if missing else "passed"
+            if missing:
+                names = ", ".join(f"{p.number} {p.name}" for p in missing)
+                run.error = f"not available in this version: phases {names}"
+        if run.status in ("passed", "incomplete"):
+            written = ctx.staging.commit()
+            await self.store.audit(run.id, "output.committed", {"files": written})
+        run.finished_at = utc_now()
+        await self.store.save_run(run)
+        await self.store.audit(run.id, f"run.{run.status}", {"error": run.error})
+        await self.bus.publish(
+            RunFinished(
+                run_id=run.id,
+                status=run.status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                error=run.error,
+                percent=100.0 if run.status in ("passed", "incomplete") else 0.0,
+            )
+        )
+        return run

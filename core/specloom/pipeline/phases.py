@@ -1,0 +1,222 @@
+"""The 11 phases, registered in order. Phases this version does not have say so.
+
+Phases 1 to 5 are pure functions of the spec (compile, analyse, plan, atomize,
+graph); they are cheap, so a resumed run rebuilds their results by running them
+again, except the plan, which is read back from the store so that the tasks a
+run has already done keep their ids.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+from specloom.pipeline.events import TaskFinished, TaskProgressed, TaskStarted
+from specloom.pipeline.phase import Phase, PhaseOutcome, RunContext, UnavailablePhase
+from specloom.pipeline.records import TaskRecord
+from specloom.pipeline.scheduler import TaskContext, TaskFailed, TaskRunner
+from specloom.plan.atomizer import atomize
+from specloom.plan.dag import assemble_plan
+from specloom.plan.model import Task
+from specloom.plan.planner import plan_tasks
+from specloom.plan.render import plan_json, plan_markdown
+from specloom.spec.compiler import analyse_spec, parse_spec
+
+
+class Ingestion(Phase):
+    number, key, name = 1, "ingestion", "spec ingestion"
+
+    async def run(self, ctx: RunContext) -> PhaseOutcome:
+        ctx.ir, ctx.sink = parse_spec(ctx.spec_bytes, str(ctx.spec_path))
+        ir = ctx.ir
+        return PhaseOutcome(
+            "passed",
+            f"{len(ir.domain.entities)} entities, {len(ir.api.endpoints)} endpoints, "
+            f"{len(ir.behaviour.flows)} flows, {len(ir.behaviour.rules)} rules",
+            {"ir_version": ir.ir_version, "name": ir.name},
+        )
+
+    async def restore(self, ctx: RunContext) -> None:
+        await self.run(ctx)
+
+
+class Analysis(Phase):
+    number, key, name = 2, "analysis", "requirements analysis"
+
+    async def run(self, ctx: RunContext) -> PhaseOutcome:
+        assert ctx.ir is not None
+        analyse_spec(ctx.ir, ctx.sink)
+        diagnostics = ctx.diagnostics
+        errors = [d for d in diagnostics if d.severity == "error"]
+        detail = {
+            "requirements": len(ctx.ir.validation.requirements),
+            "errors": len(errors),
+            "warnings": sum(d.severity == "warning" for d in diagnostics),
+            "diagnostics": [d.model_dump(mode="json") for d in diagnostics[:200]],
+        }
+        if errors:
+            first = errors[0].format(str(ctx.spec_path))
+            return PhaseOutcome(
+                "failed",
+                f"the spec has {len(errors)} error{'s' if len(errors) > 1 else ''} "
+                f"(`specloom check` lists them); first: {first}",
+                detail,
+            )
+        return PhaseOutcome("passed", f"{detail['requirements']} requirements", detail)
+
+    async def restore(self, ctx: RunContext) -> None:
+        assert ctx.ir is not None
+        analyse_spec(ctx.ir, ctx.sink)
+
+
+class Planning(Phase):
+    number, key, name = 3, "planning", "multi-pass planning"
+
+    async def run(self, ctx: RunContext) -> PhaseOutcome:
+        assert ctx.ir is not None
+        ctx.tasks = plan_tasks(ctx.ir)
+        return PhaseOutcome("passed", f"{len(ctx.tasks)} tasks")
+
+    async def restore(self, ctx: RunContext) -> None:
+        await self.run(ctx)
+
+
+class Atomization(Phase):
+    number, key, name = 4, "atomization", "atomization"
+
+    async def run(self, ctx: RunContext) -> PhaseOutcome:
+        assert ctx.ir is not None
+        ctx.tasks = atomize(ctx.ir, ctx.tasks)
+        files = {f.path for t in ctx.tasks if t.atomic for f in t.atomic.produces}
+        return PhaseOutcome("passed", f"{len(ctx.tasks)} atomic specs, {len(files)} files")
+
+    async def restore(self, ctx: RunContext) -> None:
+        await self.run(ctx)
+
+
+class Graph(Phase):
+    number, key, name = 5, "dag", "DAG construction"
+
+    async def run(self, ctx: RunContext) -> PhaseOutcome:
+        assert ctx.ir is not None
+        plan, diagnostics = assemble_plan(ctx.ir, ctx.tasks, ctx.run.spec_hash)
+        for diagnostic in diagnostics:
+            ctx.sink.items.append(diagnostic)
+        ctx.plan = plan
+        await ctx.store.save_plan(ctx.run.id, plan)
+        ctx.staging.write("plan.md", plan_markdown(plan))
+        ctx.staging.write("plan.json", plan_json(plan))
+        detail = {"tasks": len(plan.tasks), "edges": len(plan.edges), "levels": len(plan.levels)}
+        if plan.cycles:
+            cycles = "; ".join(" -> ".join(cycle) for cycle in plan.cycles)
+            return PhaseOutcome("failed", f"the task graph has cycles: {cycles}", detail)
+        return PhaseOutcome(
+            "passed", f"{len(plan.tasks)} tasks in {len(plan.levels)} levels", detail
+        )
+
+    async def restore(self, ctx: RunContext) -> None:
+        ctx.plan = await ctx.store.load_plan(ctx.run.id)
+
+
+class TaskPhase(Phase):
+    """A phase that runs every task of the plan through the scheduler. Subclasses say
+    what one task does in `perform`; records, events, retries and cancellation are
+    handled here."""
+
+    @abstractmethod
+    async def perform(self, task: Task, ctx: RunContext, task_ctx: TaskContext) -> list[str]:
+        """Do one task; return the files it wrote (relative to the output directory)."""
+
+    async def run(self, ctx: RunContext) -> PhaseOutcome:
+        plan = ctx.plan
+        assert plan is not None
+        total = max(len(plan.tasks), 1)
+        run_id = ctx.run.id
+
+        async def listen(record: TaskRecord, what: str) -> None:
+            existing = ctx.run.task(record.task_id)
+            if existing is None:
+                ctx.run.tasks.append(record.model_copy())
+            else:
+                ctx.run.tasks[ctx.run.tasks.index(existing)] = record.model_copy()
+            if what != "progressed":
+                await ctx.store.save_task(run_id, record)
+            done = len(ctx.done_tasks) + (what == "finished" and record.status == "passed")
+            percent = ctx.percent(self.number, done / total)
+            if what == "started":
+                event: TaskStarted | TaskProgressed | TaskFinished = TaskStarted(
+                    run_id=run_id,
+                    phase=self.number,
+                    task_id=record.task_id,
+                    attempt=record.attempts,
+                    percent=percent,
+                )
+            elif what == "progressed":
+                event = TaskProgressed(
+                    run_id=run_id,
+                    phase=self.number,
+                    task_id=record.task_id,
+                    message=record.error,
+                    percent=percent,
+                )
+            else:
+                event = TaskFinished(
+                    run_id=run_id,
+                    phase=self.number,
+                    task_id=record.task_id,
+                    status=record.status,
+                    duration_ms=record.duration_ms or 0.0,
+                    attempts=record.attempts,
+                    error=record.error,
+                    percent=percent,
+                )
+            await ctx.bus.publish(event)
+
+        async def handle(task: Task, task_ctx: TaskContext) -> list[str]:
+            return await self.perform(task, ctx, task_ctx)
+
+        runner = TaskRunner(
+            handler=handle,
+            listener=listen,
+            cancel=ctx.cancel,
+            concurrency=ctx.settings.concurrency,
+            retry=ctx.settings.retry,
+        )
+        try:
+            records = await runner.run(plan, ctx.done_tasks)
+        except TaskFailed as failure:
+            ctx.run.failed_task = failure.task_id
+            return PhaseOutcome("failed", str(failure))
+        return PhaseOutcome("passed", f"{len(records)} tasks run, {len(ctx.done_tasks)} done")
+
+
+def _unavailable(number: int, key: str, name: str) -> UnavailablePhase:
+    phase_type = type(
+        f"Unavailable{key.title()}",
+        (UnavailablePhase,),
+        {
+            "number": number,
+            "key": key,
+            "name": name,
+            "unavailable_reason": f"{name} is not available in this version of Specloom",
+        },
+    )
+    phase = phase_type()
+    assert isinstance(phase, UnavailablePhase)
+    return phase
+
+
+def default_phases() -> list[Phase]:
+    """The 11 phases in order."""
+    return [
+        Ingestion(),
+        Analysis(),
+        Planning(),
+        Atomization(),
+        Graph(),
+        _unavailable(6, "codegen", "code generation"),
+        _unavailable(7, "deployment", "deployment"),
+        _unavailable(8, "repair", "code repair"),
+        _unavailable(9, "validation", "validation"),
+        _unavailable(10, "health", "health verification"),
+        _unavailable(11, "learning", "learning"),
+    ]

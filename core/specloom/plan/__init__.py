@@ -1,0 +1,1 @@
+"""Phases 3 to 5: planning, atomization and the dependency graph."""

@@ -1,0 +1,62 @@
+"""The run store's interface: one per role, the implementation chosen by configuration.
+
+`SqlRunStore` (SQLAlchemy 2 async) implements it on SQLite (the default, under the
+workspace's `.specloom/`) and on PostgreSQL (asyncpg).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from specloom.pipeline.records import (
+    PhaseRecord,
+    RunRecord,
+    TaskRecord,
+    UsageRecord,
+    ValidationRecord,
+)
+from specloom.plan.model import Plan
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached or opened; the message says which and why."""
+
+
+class RunStore(Protocol):
+    async def init(self) -> None:
+        """Connect and bring the schema up to date (Alembic migrations)."""
+
+    async def close(self) -> None: ...
+
+    async def save_spec(self, path: str, content: bytes) -> str:
+        """Store a spec's content once per content hash; returns the hash (sha256 hex)."""
+
+    async def get_spec(self, content_hash: str) -> bytes | None: ...
+
+    async def create_run(self, run: RunRecord) -> None: ...
+
+    async def save_run(self, run: RunRecord) -> None:
+        """Update the run's own fields (status, times, error, failed task)."""
+
+    async def save_phase(self, run_id: str, phase: PhaseRecord) -> None:
+        """Insert or update the phase record (by run and phase number)."""
+
+    async def save_task(self, run_id: str, task: TaskRecord) -> None:
+        """Insert or update the task record (by run and task id)."""
+
+    async def save_plan(self, run_id: str, plan: Plan) -> None:
+        """Keep the plan of a run: its JSON, one row per task and one per wave (level)."""
+
+    async def load_plan(self, run_id: str) -> Plan | None: ...
+
+    async def save_validation(self, run_id: str, finding: ValidationRecord) -> None: ...
+
+    async def add_usage(self, run_id: str, usage: UsageRecord) -> None: ...
+
+    async def audit(self, run_id: str | None, action: str, detail: dict[str, Any]) -> None: ...
+
+    async def get_run(self, run_id: str) -> RunRecord | None:
+        """The run with its phases and tasks, or None."""
+
+    async def list_runs(self, workspace: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """Newest first."""
