@@ -1,0 +1,68 @@
+"""Staging and commit: the output directory only ever sees whole files of a whole run."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from specloom.pipeline.staging import OutsideOutput, Staging, atomic_write
+
+
+def tree(directory: Path) -> dict[str, str]:
+    return {
+        p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_staged_files_reach_the_output_only_on_commit(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    staging = Staging(tmp_path / "run", out)
+    staging.write("app/main.py", "print('hi')\n")
+    assert not out.exists()
+    assert staging.commit() == ["app/main.py"]
+    assert (out / "app/main.py").read_text() == "print('hi')\n"
+    assert staging.files() == []
+
+
+def test_discarding_leaves_the_output_exactly_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "app").mkdir(parents=True)
+    (out / "app/main.py").write_text("mine\n")
+    before = tree(out)
+    staging = Staging(tmp_path / "run", out)
+    staging.write("app/main.py", "generated\n")
+    staging.write("app/new.py", "generated\n")
+    staging.discard()
+    assert tree(out) == before
+
+
+def test_a_path_outside_the_output_is_refused(tmp_path: Path) -> None:
+    staging = Staging(tmp_path / "run", tmp_path / "out")
+    with pytest.raises(OutsideOutput):
+        staging.write("../../etc/passwd", "x")
+
+
+def test_a_write_that_fails_midway_leaves_no_file_behind(tmp_path: Path) -> None:
+    target = tmp_path / "f.txt"
+    target.write_text("old")
+    with pytest.raises(TypeError):
+        atomic_write(target, object())  # type: ignore[arg-type]
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_a_commit_cut_short_is_finished_by_committing_again(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    staging = Staging(tmp_path / "run", out)
+    for name in ("a.txt", "b.txt", "c.txt"):
+        staging.write(name, name)
+    # simulate a crash after the manifest was written and one file moved
+    staging.manifest.write_text('{"files": ["a.txt", "b.txt", "c.txt"]}')
+    out.mkdir()
+    (staging.root / "a.txt").replace(out / "a.txt")
+    Staging(tmp_path / "run", out).commit()
+    assert sorted(tree(out)) == ["a.txt", "b.txt", "c.txt"]
+    assert not staging.manifest.exists()
