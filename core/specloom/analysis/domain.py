@@ -331,13 +331,9 @@ def check_reachable_states(
     if not field.read_only:
         return
     if field.type.kind == "enum":
-        reached = {
-            state for (e, f, state) in assigned.states if e == entity.name and f == field.name
-        }
-        if field.default is not None and field.default.value is not None:
-            reached.add(field.default.value.text)
+        default = field.default.value.text if field.default and field.default.value else None
         for state in field.type.values:
-            if state not in reached:
+            if state != default and (entity.name, field.name, state) not in assigned.states:
                 sink.add(
                     "SL209",
                     f"no flow sets {entity.name}.{field.name} to {state} and clients cannot "

@@ -23,7 +23,7 @@ from specloom.ir.behaviour import (
 from specloom.ir.common import SourceRange
 from specloom.ir.domain import ORDERED_KINDS, TEXTUAL_KINDS, Entity, Field
 from specloom.spec.diagnostics import DiagnosticSink
-from specloom.spec.names import did_you_mean, entity_aliases
+from specloom.spec.names import did_you_mean, entity_aliases, listing
 
 NUMERIC = frozenset({"integer", "decimal"})
 
@@ -154,7 +154,7 @@ class Scope:
             self.sink.add(
                 self.unknown_name_code,
                 f"{self.owner} has no field '{first}'{did_you_mean(first, fields)}; its fields "
-                f"are: {', '.join(fields)}",
+                f"are: {listing(fields)}",
                 path.range,
             )
             return None
@@ -163,7 +163,7 @@ class Scope:
             self.sink.add(
                 self.unknown_name_code,
                 f"'{first}' is not a name known here{did_you_mean(first, visible)}; the names "
-                f"here are: {', '.join(visible) or 'none'}",
+                f"here are: {listing(visible) or 'none'}",
                 path.range,
             )
             return None
@@ -190,7 +190,7 @@ class Scope:
                     self.sink.add(
                         code_unknown_field,
                         f"{entity.name} has no field '{part}'{did_you_mean(part, names)}; its "
-                        f"fields are: {', '.join(names)}",
+                        f"fields are: {listing(names)}",
                         path.range,
                     )
                     return None

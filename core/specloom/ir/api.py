@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field as PydanticField
+from pydantic import PrivateAttr
 
-from specloom.ir.common import Node
+from specloom.ir.common import KeyedList, Node
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 EndpointKind = Literal[
@@ -68,9 +69,16 @@ class ApiModel(Node):
     """Every endpoint, in spec order, CRUD shorthands expanded."""
 
     endpoints: list[Endpoint] = PydanticField(default_factory=list)
+    _by_id: KeyedList = PrivateAttr(default_factory=KeyedList)
 
     def endpoint(self, endpoint_id: str) -> Endpoint | None:
-        for candidate in self.endpoints:
-            if candidate.id == endpoint_id:
-                return candidate
-        return None
+        found: Endpoint | None = self._by_id.get(self.endpoints, "id", endpoint_id)
+        return found
+
+    def __eq__(self, other: object) -> bool:
+        # The id index is a cache, not part of the value.
+        if not isinstance(other, ApiModel):
+            return NotImplemented
+        return self.range == other.range and self.endpoints == other.endpoints
+
+    __hash__ = None  # type: ignore[assignment]  # mutable model, like BaseModel itself

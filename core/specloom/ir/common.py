@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -75,3 +75,24 @@ class Value(BaseModel):
 
     def __str__(self) -> str:
         return f'"{self.text}"' if self.kind == "string" else self.text
+
+
+class KeyedList:
+    """A name-to-item index over a model's list, rebuilt when the list changes length;
+    models keep one in a private attribute so lookups by name stay O(1)."""
+
+    __slots__ = ("index", "size")
+
+    def __init__(self) -> None:
+        self.index: dict[str, object] = {}
+        self.size = -1
+
+    def get(self, items: list[Any], attribute: str, key: str) -> Any:
+        found = self.index.get(key)
+        if self.size == len(items) and (found is None or getattr(found, attribute) == key):
+            return found
+        self.index = {}
+        for item in items:
+            self.index.setdefault(getattr(item, attribute), item)
+        self.size = len(items)
+        return self.index.get(key)

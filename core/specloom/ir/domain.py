@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field as PydanticField
 from pydantic import PrivateAttr
 
-from specloom.ir.common import Node, Value
+from specloom.ir.common import KeyedList, Node, Value
 
 ScalarKind = Literal[
     "string",
@@ -131,16 +131,11 @@ class DomainModel(Node):
     """Every entity of the application, in spec order."""
 
     entities: list[Entity] = PydanticField(default_factory=list)
-    _by_name: dict[str, Entity] = PrivateAttr(default_factory=dict)
+    _by_name: KeyedList = PrivateAttr(default_factory=KeyedList)
 
     def entity(self, name: str) -> Entity | None:
-        found = self._by_name.get(name)
-        if found is not None and found.name == name and len(self._by_name) == len(self.entities):
-            return found
-        self._by_name = {}
-        for candidate in self.entities:
-            self._by_name.setdefault(candidate.name, candidate)
-        return self._by_name.get(name)
+        found: Entity | None = self._by_name.get(self.entities, "name", name)
+        return found
 
     def __eq__(self, other: object) -> bool:
         # The name index is a cache, not part of the value.

@@ -74,6 +74,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     # SL6xx: error policy
     "SL601": ("error", "error policy line not understood"),
     "SL602": ("warning", "error kind given twice"),
+    # SL7xx: planning
+    "SL701": ("error", "dependency cycle"),
+    "SL702": ("error", "unknown dependency"),
 }
 
 

@@ -15,6 +15,7 @@ from specloom.ir.domain import DomainModel, Entity
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.entities import split_top_level
 from specloom.spec.names import (
+    EntityNames,
     closest,
     did_you_mean,
     entity_aliases,
@@ -83,7 +84,7 @@ class EndpointParser:
     def __init__(self, sink: DiagnosticSink, domain: DomainModel) -> None:
         self.sink = sink
         self.domain = domain
-        self.names = [entity.name for entity in domain.entities]
+        self.names = EntityNames(entity.name for entity in domain.entities)
 
     def line(self, span: Span) -> list[Endpoint]:
         text = span.text.replace("\n", " ")  # a wrapped line reads as one; offsets stay
@@ -340,7 +341,7 @@ class EndpointParser:
         ]
 
     def _plurals(self) -> list[str]:
-        return sorted({alias for name in self.names for alias in entity_aliases(name)})
+        return self.names.aliases()
 
     def _children(self, entity: Entity) -> list[str]:
         return [f.name for f in entity.fields if f.type.kind == "collection"]

@@ -126,6 +126,7 @@ class EntityParser:
     def __init__(self, sink: DiagnosticSink, entity_names: list[str] | None = None) -> None:
         self.sink = sink
         self.entity_names = entity_names or []
+        self.by_lower = {name.lower(): name for name in self.entity_names}
 
     def field(self, span: Span, entity: str) -> Field | None:
         text = span.text
@@ -221,7 +222,7 @@ class EntityParser:
             )
         if re.fullmatch(r"[A-Z][A-Za-z0-9]*", text):
             return FieldType(kind="reference", entity=text, range=where)
-        by_lower = {name.lower(): name for name in self.entity_names}
+        by_lower = self.by_lower
         hint = (
             f"; did you mean '{by_lower[lower.replace('_', '')]}', the entity?"
             if lower.replace("_", "") in by_lower

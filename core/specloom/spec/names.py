@@ -97,32 +97,52 @@ def phrase_key(phrase: str) -> str:
     return "_".join(parts)
 
 
-@lru_cache(maxsize=64)
-def _entity_index(names: tuple[str, ...]) -> tuple[dict[str, str], dict[str, list[str]]]:
-    by_snake: dict[str, str] = {}
-    by_last_word: dict[str, list[str]] = {}
-    for name in names:
-        by_snake.setdefault(snake(name), name)
-        words = words_of(name)
-        if words:
-            by_last_word.setdefault(words[-1], []).append(name)
-    return by_snake, by_last_word
+class EntityNames:
+    """The entity names of one spec, indexed once, for lookups by phrase: a spec with
+    thousands of entities must not pay for each lookup with a scan."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = list(names)
+        self._exact = set(self.names)
+        self._by_snake: dict[str, str] = {}
+        self._by_last_word: dict[str, list[str]] = {}
+        for name in self.names:
+            self._by_snake.setdefault(snake(name), name)
+            words = words_of(name)
+            if words:
+                self._by_last_word.setdefault(words[-1], []).append(name)
+        self._aliases: list[str] | None = None
+
+    def find(self, phrase: str) -> str | None:
+        """The entity a phrase names: exact, then full snake name, then its last word
+        (when only one entity ends with that word)."""
+        if phrase in self._exact:
+            return phrase
+        for key in _keys(phrase):
+            if key in self._by_snake:
+                return self._by_snake[key]
+            tail = self._by_last_word.get(key, [])
+            if len(tail) == 1:
+                return tail[0]
+        return None
+
+    def aliases(self) -> list[str]:
+        """Every name a record may go by, for 'did you mean' hints."""
+        if self._aliases is None:
+            self._aliases = sorted({a for name in self.names for a in entity_aliases(name)})
+        return self._aliases
 
 
-def find_entity(phrase: str, entities: Iterable[str]) -> str | None:
-    """The entity a phrase names: exact, then full snake name, then its last word
-    (when only one entity ends with that word)."""
-    names = tuple(entities)
-    if phrase in names:
-        return phrase
-    by_snake, by_last_word = _entity_index(names)
-    for key in _keys(phrase):
-        if key in by_snake:
-            return by_snake[key]
-        tail = by_last_word.get(key, [])
-        if len(tail) == 1:
-            return tail[0]
-    return None
+def find_entity(phrase: str, entities: EntityNames | Iterable[str]) -> str | None:
+    index = entities if isinstance(entities, EntityNames) else EntityNames(entities)
+    return index.find(phrase)
+
+
+def listing(names: Iterable[str], limit: int = 12) -> str:
+    """'a, b, c' for a message, cut short after `limit` names."""
+    items = list(names)
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def _keys(phrase: str) -> list[str]:
@@ -136,10 +156,14 @@ def _keys(phrase: str) -> list[str]:
 
 
 def closest(word: str, options: Iterable[str]) -> str | None:
-    """The option a typo most likely meant, for 'did you mean' hints."""
+    """The option a typo most likely meant, for 'did you mean' hints. Among many
+    options only those of about the same length are compared, to stay cheap."""
     import difflib
 
-    matches = difflib.get_close_matches(word, list(options), n=1, cutoff=0.7)
+    candidates = list(options)
+    if len(candidates) > 200:
+        candidates = [c for c in candidates if abs(len(c) - len(word)) <= 2][:2000]
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.7)
     return matches[0] if matches else None
 
 

@@ -29,7 +29,7 @@ from specloom.ir.behaviour import (
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.endpoints import REQUIREMENT_ID
 from specloom.spec.expressions import _NEGATED, _PHRASES, ExpressionParser, literal
-from specloom.spec.names import find_entity
+from specloom.spec.names import EntityNames, listing
 from specloom.spec.sentences import Cursor, ParseError
 from specloom.spec.source import Span
 
@@ -52,6 +52,7 @@ class RuleParser:
     def __init__(self, sink: DiagnosticSink, entities: list[str]) -> None:
         self.sink = sink
         self.entities = entities
+        self.index = EntityNames(entities)
 
     def line(self, span: Span) -> Rule | None:
         text = span.text
@@ -123,12 +124,12 @@ class RuleParser:
 
     def entity(self, cursor: Cursor, start: int, words: list[str]) -> str | None:
         phrase = " ".join(words)
-        name = find_entity(phrase, self.entities)
+        name = self.index.find(phrase)
         if name is None:
             self.sink.add(
                 "SL502",
                 f"'{phrase}' names no entity; write the entity's name as in its heading "
-                f"(one of {', '.join(self.entities) or 'none'})",
+                f"(one of {listing(self.entities) or 'none'})",
                 cursor.span.range(start, cursor.last_end()),
             )
         return name
