@@ -49,6 +49,10 @@ from specloom.spec.diagnostics import DiagnosticSink
 
 @dataclass
 class PlanIndex:
+    """Built once per IR (`PlanIndex.of`). Keys: entity names, endpoint, flow and rule IDs;
+    `flow_of` maps an endpoint ID to its flow, `position` an entity to its place in the
+    spec, `contracts` a task ID to its atomic spec once phase 4 has worked it out."""
+
     ir: ApplicationIR
     entities: dict[str, Entity] = field(default_factory=dict)
     endpoints: dict[str, Endpoint] = field(default_factory=dict)

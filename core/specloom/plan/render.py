@@ -12,6 +12,7 @@ from pathlib import Path
 from specloom.plan.model import Plan, Task
 
 HASH_SHORT = 12
+NEW_FILE_MODE = 0o644  # mkstemp makes 0o600 files; a plan is for everyone to read
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]+")
 KIND_STYLES = {
     "model": "fill:#e3f2fd,stroke:#1565c0",
@@ -143,6 +144,7 @@ def write_atomically(path: Path, text: str) -> None:
     """Write to a temporary file beside `path`, then replace `path` with it in one step."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else NEW_FILE_MODE)
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
             stream.flush()
