@@ -35,8 +35,12 @@ def content(node: BaseModel) -> Any:
 
 
 def constraint(tag: str, value: Any) -> str:
-    """One constraint of a signature: `{"entity": {...}}` as canonical JSON text."""
-    return canonical_json({tag: value})
+    """One constraint of a signature: the tag of the IR content a task depends on and
+    the sha256 of that content's canonical JSON (`entity:Book@3f2a...`). The digest
+    changes exactly when the content does, and keeps plan.json small: the content
+    itself is in the IR."""
+    digest = hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+    return f"{tag}@{digest}"
 
 
 def signature_hash(signature: SemanticSignature) -> str:
