@@ -131,13 +131,15 @@ class TaskPhase(Phase):
         assert plan is not None
         total = max(len(plan.tasks), 1)
         run_id = ctx.run.id
+        position = {record.task_id: i for i, record in enumerate(ctx.run.tasks)}
 
         async def listen(record: TaskRecord, what: str) -> None:
-            existing = ctx.run.task(record.task_id)
-            if existing is None:
-                ctx.run.tasks.append(record.model_copy())
+            snapshot = record.model_copy()
+            if record.task_id in position:
+                ctx.run.tasks[position[record.task_id]] = snapshot
             else:
-                ctx.run.tasks[ctx.run.tasks.index(existing)] = record.model_copy()
+                position[record.task_id] = len(ctx.run.tasks)
+                ctx.run.tasks.append(snapshot)
             if what != "progressed":
                 await ctx.store.save_task(run_id, record)
             done = len(ctx.done_tasks) + (what == "finished" and record.status == "passed")
