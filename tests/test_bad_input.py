@@ -4,8 +4,9 @@ Property tests (hypothesis) prove the compiler total on arbitrary bytes and text
 "spec-shaped" text assembled from realistic spec lines and fragments, and on mutations of
 the example specs: every result carries diagnostics whose ranges lie inside the document
 and an ApplicationIR that re-validates and round-trips through JSON. Explicit tests cover
-the classic bad files: binary, invalid UTF-8, BOM and CRLF, 10 MB, deep nesting, 100,000
-headings, a 1 MB line, empty and whitespace-only files.
+the classic bad files: binary, invalid UTF-8, BOM and CRLF, 10 MB (refused with SL100) and
+a spec just under the size limit, deep nesting, 100,000 headings, 1 MB lines, empty and
+whitespace-only files. Known bugs are pinned, shrunk, as strict xfails at the end.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from specloom.ir.application import ApplicationIR
 from specloom.ir.common import SourceRange
-from specloom.spec.compiler import CompileResult, compile_spec
+from specloom.spec.compiler import MAX_SPEC_BYTES, CompileResult, compile_spec
 from specloom.spec.diagnostics import CODES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +33,7 @@ LIBRARY = ROOT / "examples" / "library.spec.md"
 SEVERITIES = {"error", "warning", "information", "hint"}
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -406,306 +409,323 @@ PROSE = [
 ]
 
 
-@st.composite
-def junk_token(draw: st.DrawFn) -> str:
-    return draw(
-        st.one_of(
-            st.sampled_from(JUNK),
-            st.text(max_size=6),
-            st.text(alphabet="-*+#>`:{}()|., \t0123456789_", max_size=6),
+OTHER_LINES = [
+    "Input: title, author, total_copies (each optional)",
+    "Input: book_id, member_id (integer), due_on (optional)",
+    "Inputs: (, ), 3x",
+    "- An unknown id in the path or in a reference answers 404.",
+    "- A duplicate value of a unique field answers 409.",
+    "- A conflict answers 200.",
+    "- A broken rule returns 42.",
+    "- unique together: book and member.",
+    "```",
+    "```python",
+    "~~~",
+    "    indented code",
+    "> a quote",
+    "> > > nested quote",
+    "---",
+    "***",
+    "===",
+    "| a | b |",
+    "|---|---|",
+    "<div>",
+    "</div>",
+    "<!-- comment",
+    "[ref]: http://example.com",
+]
+
+# Fragments are built by plain functions from a seeded `random.Random`: hypothesis draws
+# the document's structure (which lines, their kind, nesting and list markers) and one
+# seed per line, so it generates quickly and still shrinks a failure to a few lines.
+
+
+def junk(rnd: random.Random) -> str:
+    roll = rnd.random()
+    if roll < 0.6:
+        return rnd.choice(JUNK)
+    if roll < 0.8:
+        return "".join(
+            rnd.choice("-*+#>`:{}()|., \t0123456789_'\"") for _ in range(rnd.randint(1, 5))
         )
-    )
+    code_points = [
+        rnd.choice(
+            [rnd.randint(0x20, 0x7E), rnd.randint(0xA0, 0x2FFF), rnd.randint(0xE000, 0x10FFFF)]
+        )
+        for _ in range(rnd.randint(1, 4))
+    ]
+    return "".join(chr(c) for c in code_points)
 
 
-@st.composite
-def words(draw: st.DrawFn, pool: list[str]) -> str:
+def word(rnd: random.Random, pool: list[str]) -> str:
     """A pool word, sometimes garbled."""
-    word = draw(st.sampled_from(pool))
-    roll = draw(st.integers(0, 9))
-    if roll == 0:
-        return word + draw(junk_token())
-    if roll == 1:
-        return draw(junk_token())
-    return word
+    chosen = rnd.choice(pool)
+    roll = rnd.random()
+    if roll < 0.08:
+        return chosen + junk(rnd)
+    if roll < 0.12:
+        return junk(rnd)
+    return chosen
 
 
-@st.composite
-def sentence(draw: st.DrawFn, pools: list[list[str]], min_size: int = 1) -> str:
-    """Words from several pools, joined by varied separators."""
-    parts = [draw(words(draw(st.sampled_from(pools)))) for _ in range(draw(st.integers(0, 6)))]
-    parts = parts or [""] * min_size
-    separators = st.sampled_from([" ", " ", " ", ", ", " and ", "; ", ": ", ""])
+def sentence(rnd: random.Random, *pools: list[str]) -> str:
+    parts = [word(rnd, rnd.choice(pools)) for _ in range(rnd.randint(1, 7))]
     text = parts[0]
     for part in parts[1:]:
-        text += draw(separators) + part
+        text += rnd.choice([" ", " ", " ", ", ", " and ", "; ", ": ", ""]) + part
     return text
 
 
-@st.composite
-def heading_line(draw: st.DrawFn, entities: list[str]) -> str:
-    level = draw(st.sampled_from([1, 2, 2, 2, 3, 3, 3, 3, 4, 6, 7]))
-    title = draw(
-        st.one_of(
-            st.sampled_from(SECTION_TITLES),
-            st.sampled_from(entities),
-            st.builds(
-                lambda i, name: f"F{i}. {name}",
-                st.integers(0, 20),
-                st.sampled_from(["Borrow a book", "Close", "", "Do it: now"]),
-            ),
-            st.builds(lambda i: f"R{i}.", st.integers(0, 5)),
-            words(ENTITY_NAMES + FIELD_NAMES),
-        )
-    )
-    closing = draw(st.sampled_from(["", "", "", " ##", " #", "#"]))
-    return "#" * level + draw(st.sampled_from([" ", " ", "", "\t", "  "])) + title + closing
+def heading_line(rnd: random.Random, entities: list[str]) -> str:
+    level = rnd.choice([1, 2, 2, 2, 3, 3, 3, 3, 4, 6, 7])
+    roll = rnd.random()
+    if roll < 0.3:
+        title = rnd.choice(SECTION_TITLES)
+    elif roll < 0.6:
+        title = rnd.choice(entities)
+    elif roll < 0.8:
+        title = f"F{rnd.randint(0, 20)}. " + rnd.choice(["Borrow a book", "Close", "", "Do: it"])
+    else:
+        title = sentence(rnd, ENTITY_NAMES, FIELD_NAMES, JUNK)
+    space = rnd.choice([" ", " ", " ", "", "\t", "  "])
+    return "#" * level + space + title + rnd.choice(["", "", "", " ##", " #", "#"])
 
 
-@st.composite
-def field_line(draw: st.DrawFn, entities: list[str]) -> str:
-    name = draw(words(FIELD_NAMES))
-    kind = draw(st.one_of(st.sampled_from(TYPES), st.sampled_from(entities)))
-    if draw(st.booleans()):
-        kind = draw(st.sampled_from(["list of ", "set of ", ""])) + draw(st.sampled_from(entities))
-    constraints = draw(st.lists(words(CONSTRAINTS), max_size=5))
-    colon = draw(st.sampled_from([": ", ":", " : ", " ", "::"]))
-    end = draw(st.sampled_from(["", "", ".", ",", " ", ";"]))
+def field_line(rnd: random.Random, entities: list[str]) -> str:
+    name = word(rnd, FIELD_NAMES)
+    roll = rnd.random()
+    if roll < 0.6:
+        kind = word(rnd, TYPES)
+    elif roll < 0.9:
+        kind = rnd.choice(["", "", "list of ", "set of "]) + rnd.choice(entities)
+    else:
+        kind = junk(rnd)
+    constraints = [word(rnd, CONSTRAINTS) for _ in range(rnd.choice([0, 1, 1, 2, 2, 3, 5]))]
+    colon = rnd.choice([": ", ": ", ": ", ":", " : ", " ", "::"])
+    end = rnd.choice(["", "", "", ".", ",", " ", ";"])
     return ", ".join([f"{name}{colon}{kind}", *constraints]) + end
 
 
-@st.composite
-def endpoint_line(draw: st.DrawFn, entities: list[str]) -> str:
-    ident = draw(st.sampled_from(["", "F1. ", "F2. ", "F10. ", "F3) ", "F4: ", "X1.2. ", "f1. "]))
-    method = draw(st.sampled_from(METHODS))
-    segments = draw(st.lists(st.sampled_from(PATH_SEGMENTS), max_size=5))
-    if entities and draw(st.booleans()):
-        plural = draw(st.sampled_from(entities)).lower() + draw(st.sampled_from(["s", "es", ""]))
-        segments = [plural, *segments]
+def endpoint_line(rnd: random.Random, entities: list[str]) -> str:
+    ident = rnd.choice(["", "F1. ", "F2. ", "F10. ", "F3) ", "F4: ", "X1.2. ", "f1. "])
+    segments = [word(rnd, PATH_SEGMENTS) for _ in range(rnd.randint(0, 5))]
+    if rnd.random() < 0.6:
+        entity = rnd.choice(entities).lower()
+        segments.insert(0, entity + rnd.choice(["s", "s", "es", "", "ies"]))
     path = "/" + "/".join(segments)
-    clauses = draw(st.lists(words(CLAUSES), max_size=4))
-    tail = (": " + ", ".join(clauses)) if clauses else draw(st.sampled_from(["", ":", "."]))
-    return f"{ident}{method} {path}{tail}"
+    clauses = [word(rnd, CLAUSES) for _ in range(rnd.randint(0, 4))]
+    tail = (": " + ", ".join(clauses)) if clauses else rnd.choice(["", ":", "."])
+    return f"{ident}{word(rnd, METHODS)} {path}{tail}"
 
 
-@st.composite
-def expression(draw: st.DrawFn) -> str:
-    return draw(sentence([EXPRESSIONS, FIELD_NAMES, ["+", "-", "*", "/", "(", ")", "."]]))
+def expression(rnd: random.Random) -> str:
+    return sentence(rnd, EXPRESSIONS, EXPRESSIONS, FIELD_NAMES, ["+", "-", "*", "/", "(", ")"])
 
 
-@st.composite
-def condition(draw: st.DrawFn) -> str:
+def condition(rnd: random.Random) -> str:
     parts = [
-        f"{draw(expression())} {draw(st.sampled_from(COMPARISONS))} {draw(expression())}"
-        for _ in range(draw(st.integers(1, 3)))
+        f"{expression(rnd)} {rnd.choice(COMPARISONS)} {expression(rnd)}"
+        for _ in range(rnd.randint(1, 3))
     ]
-    if draw(st.integers(0, 5)) == 0:
-        parts.append(f"{draw(st.sampled_from(FIELD_NAMES))} is given")
-    joiner = draw(st.sampled_from([" and ", " or ", " and not "]))
-    return joiner.join(parts)
+    if rnd.random() < 0.2:
+        parts.append(f"{rnd.choice(FIELD_NAMES)} is given")
+    return rnd.choice([" and ", " or ", " and not "]).join(parts)
 
 
-@st.composite
-def flow_step(draw: st.DrawFn, entities: list[str]) -> str:
-    entity = draw(st.sampled_from(entities))
+def flow_step(rnd: random.Random, entities: list[str]) -> str:
+    entity = rnd.choice(entities)
     var = entity.lower()
-    field = draw(st.sampled_from(FIELD_NAMES))
-    status = draw(st.sampled_from(STATUSES))
+    field = rnd.choice(FIELD_NAMES)
+    status = rnd.choice(STATUSES)
     templates = [
-        lambda: f'Require {draw(condition())}, else {status} "{draw(st.text(max_size=8))}".',
-        lambda: f"Ensure {draw(condition())} otherwise {status}",
-        lambda: f"Set {var}.{field} to {draw(expression())}.",
-        lambda: f"Set {var}.{field} to {draw(expression())} and {var}.x to now.",
+        lambda: f'Require {condition(rnd)}, else {status} "{junk(rnd)}".',
+        lambda: f"Ensure {condition(rnd)} otherwise {status}",
+        lambda: f"Set {var}.{field} to {expression(rnd)}.",
+        lambda: f"Set {var}.{field} to {expression(rnd)} and {var}.x to now.",
         lambda: f"Set {var}.{field}, {var}.name and {var}.x from the input, where given.",
-        lambda: f"Increase {var}.{field} by {draw(expression())}.",
+        lambda: f"Increase {var}.{field} by {expression(rnd)}.",
         lambda: f"Decrease {var}.{field} by 1",
-        lambda: f"Create a {entity} with {field}, name = {draw(expression())} and x from y.",
+        lambda: f"Create a {entity} with {field}, name = {expression(rnd)} and x from y.",
         lambda: f"Create an {entity}",
         lambda: f"Find the {entity} of {var}.{field} with status OPEN; if found, use it.",
         lambda: f"Otherwise create a {entity} with {field}.",
         lambda: "Otherwise:",
         lambda: f"For each item in {var}.{field}:",
         lambda: f"For each e in the {entity} records of {var} with {field} false:",
-        lambda: f"If {draw(condition())}:",
-        lambda: f"If {draw(condition())}, set {var}.{field} to 1.",
+        lambda: f"If {condition(rnd)}:",
+        lambda: f"If {condition(rnd)}, set {var}.{field} to 1.",
         lambda: f"Delete every line of {var}.",
         lambda: f"Remove the {var}.",
         lambda: f"Respond {status} with the {var}.",
-        lambda: f'Respond "{draw(st.text(max_size=5))}"',
-        lambda: draw(sentence([EXPRESSIONS, FIELD_NAMES, CLAUSES])),
+        lambda: f'Respond "{junk(rnd)}"',
+        lambda: sentence(rnd, EXPRESSIONS, FIELD_NAMES, CLAUSES),
     ]
-    return draw(st.sampled_from(templates))()
+    return rnd.choice(templates)()
 
 
-@st.composite
-def rule_line(draw: st.DrawFn, entities: list[str]) -> str:
-    entity = draw(st.sampled_from(entities))
-    field = draw(st.sampled_from(FIELD_NAMES))
-    other = draw(st.sampled_from(FIELD_NAMES))
-    ident = draw(st.sampled_from(["", "R1. ", "R2. ", "R1. "]))
-    status = draw(st.sampled_from(["", " (422)", ' (409 "overlap")', " (", " (abc)", " (409"]))
+def rule_line(rnd: random.Random, entities: list[str]) -> str:
+    entity = rnd.choice(entities)
+    lower = entity.lower()
+    field, other = rnd.choice(FIELD_NAMES), rnd.choice(FIELD_NAMES)
+    ident = rnd.choice(["", "R1. ", "R2. ", "R1. "])
+    status = rnd.choice(["", "", " (422)", ' (409 "overlap")', " (", " (abc)", " (409"])
     templates = [
-        f"A {entity.lower()}'s {field} never exceeds its {other}",
-        f"An {entity}'s {field} is after its {other}",
-        f"Each {entity}\u2019s {field} is never negative",
-        f"A {entity}'s {field} is not the {entity.lower()} itself",
-        f"A {entity}'s {field} >= {draw(expression())}",
-        f"Two {entity.lower()}s of the same {field} never overlap in time",
-        f"Two {entity.lower()}s of the same {field} and {other} never overlap from {field} "
-        f"to {other}",
-        f"A {entity.lower()} has at most {draw(st.sampled_from(['one', '3', 'x']))} "
-        f"{draw(st.sampled_from(entities))} with status DRAFT",
-        f"A {entity}'s {field} is {draw(expression())}; one that ends when another starts "
-        "does not overlap it",
-        f"A {entity}'s {field} is {draw(expression())}; and something else",
-        draw(sentence([ENTITY_NAMES, FIELD_NAMES, ["'s", "never", "is", "at most", "Two"]])),
+        lambda: f"A {lower}'s {field} never exceeds its {other}",
+        lambda: f"An {entity}'s {field} is after its {other}",
+        lambda: f"Each {entity}\u2019s {field} is never negative",
+        lambda: f"A {entity}'s {field} is not the {lower} itself",
+        lambda: f"A {entity}'s {field} >= {expression(rnd)}",
+        lambda: f"Two {lower}s of the same {field} never overlap in time",
+        lambda: f"No two {lower}s of the same {field} overlap",
+        lambda: (
+            f"Two {lower}s of the same {field} and {other} never overlap from {field} to {other}"
+        ),
+        lambda: (
+            f"A {lower} has at most {rnd.choice(['one', '3', 'x'])} "
+            f"{rnd.choice(entities)} with status DRAFT"
+        ),
+        lambda: (
+            f"A {entity}'s {field} is {expression(rnd)}; one that ends when another "
+            "starts does not overlap it"
+        ),
+        lambda: f"A {entity}'s {field} is {expression(rnd)}; and something else",
+        lambda: sentence(rnd, ENTITY_NAMES, FIELD_NAMES, ["'s", "never", "is", "at most", "Two"]),
     ]
-    return ident + draw(st.sampled_from(templates)) + status + draw(st.sampled_from(["", "."]))
+    return ident + rnd.choice(templates)() + status + rnd.choice(["", "."])
 
 
-@st.composite
-def other_line(draw: st.DrawFn, entities: list[str]) -> str:
-    return draw(
-        st.sampled_from(
-            [
-                "Input: title, author, total_copies (each optional)",
-                "Input: book_id, member_id (integer), due_on (optional)",
-                "Inputs: (, ), 3x",
-                "- An unknown id in the path or in a reference answers 404.",
-                "- A duplicate value of a unique field answers 409.",
-                "- A conflict answers 200.",
-                "- A broken rule returns 42.",
-                "- unique together: book and member.",
-                "```",
-                "```python",
-                "~~~",
-                "    indented code",
-                "> a quote",
-                "> > > nested quote",
-                "---",
-                "***",
-                "===",
-                "| a | b |",
-                "|---|---|",
-                "<div>",
-                "</div>",
-                "<!-- comment",
-                "[ref]: http://example.com",
-                "",
-                "",
-                "",
-            ]
-        )
-    )
+def prose_line(rnd: random.Random, entities: list[str]) -> str:
+    return rnd.choice(PROSE) if rnd.random() < 0.7 else sentence(rnd, PROSE, FIELD_NAMES)
+
+
+def other_line(rnd: random.Random, entities: list[str]) -> str:
+    return rnd.choice(OTHER_LINES)
+
+
+def junk_line(rnd: random.Random, entities: list[str]) -> str:
+    return sentence(rnd, JUNK, FIELD_NAMES, ENTITY_NAMES)
+
+
+def blank_line(rnd: random.Random, entities: list[str]) -> str:
+    return rnd.choice(["", "", " ", "\t"])
+
+
+LINE_MAKERS: dict[str, Callable[[random.Random, list[str]], str]] = {
+    "blank": blank_line,
+    "prose": prose_line,
+    "heading": heading_line,
+    "field": field_line,
+    "endpoint": endpoint_line,
+    "step": flow_step,
+    "rule": rule_line,
+    "other": other_line,
+    "junk": junk_line,
+}
+LISTED = frozenset({"field", "endpoint", "step", "rule"})
+# the kinds in the proportions they are drawn (hypothesis shrinks towards the first)
+LINE_KINDS = [
+    "blank",
+    "prose",
+    "heading",
+    "heading",
+    "field",
+    "field",
+    "field",
+    "endpoint",
+    "endpoint",
+    "step",
+    "step",
+    "step",
+    "rule",
+    "rule",
+    "other",
+    "junk",
+]
+SEEDS = st.integers(0, 2**24)
 
 
 @st.composite
 def spec_line(draw: st.DrawFn, entities: list[str]) -> str:
-    kind = draw(
-        st.sampled_from(
-            [
-                "heading",
-                "heading",
-                "field",
-                "field",
-                "field",
-                "endpoint",
-                "endpoint",
-                "step",
-                "step",
-                "step",
-                "rule",
-                "rule",
-                "prose",
-                "other",
-                "other",
-                "junk",
-            ]
-        )
-    )
-    if kind == "heading":
-        return draw(heading_line(entities))
-    if kind == "prose":
-        return draw(st.sampled_from(PROSE))
-    if kind == "other":
-        return draw(other_line(entities))
-    if kind == "junk":
-        return draw(sentence([JUNK, FIELD_NAMES, ENTITY_NAMES]))
-    body = draw(
-        {
-            "field": field_line(entities),
-            "endpoint": endpoint_line(entities),
-            "step": flow_step(entities),
-            "rule": rule_line(entities),
-        }[kind]
-    )
+    kind = draw(st.sampled_from(LINE_KINDS))
+    rnd = random.Random(draw(SEEDS))
+    body = LINE_MAKERS[kind](rnd, entities)
+    if kind not in LISTED:
+        return body
     # list items nested at random depths, with the markers and indents Markdown allows
     depth = draw(st.sampled_from([0, 0, 0, 0, 1, 1, 2, 3, 5, 9]))
     unit = draw(st.sampled_from(["  ", "  ", "   ", "    ", "\t", " "]))
     marker = draw(st.sampled_from(["- ", "- ", "- ", "* ", "+ ", "1. ", "2) ", "-", "-\t", ""]))
-    if draw(st.integers(0, 12)) == 0:
-        cut = draw(st.integers(0, len(body)))
-        body = body[:cut] + draw(junk_token()) + body[cut:]
     return unit * depth + marker + body
 
 
 @st.composite
 def spec_text(draw: st.DrawFn) -> str:
-    """A random document made of realistic spec lines: usually a title, sections in a
-    plausible order with entities, endpoints, flows, rules and errors, but with lines
-    shuffled, nested, garbled and mixed with junk."""
+    """A random document made of realistic spec lines: usually a title and sections with
+    entities and their fields, endpoints, flow steps, rules and error lines, mixed with
+    prose, headings, Markdown blocks and junk, nested and garbled at random."""
     entities = draw(st.lists(st.sampled_from(ENTITY_NAMES), min_size=1, max_size=4, unique=True))
     lines: list[str] = []
     if draw(st.integers(0, 5)):
         lines.append("# " + draw(st.sampled_from(["Library", "Room Booking", "", "é 日本"])))
-    for section in draw(
-        st.lists(st.sampled_from(["Entities", "Endpoints", "Flows", "Rules", "Errors", "Notes"]))
-    ):
+    sections = st.sampled_from(["Entities", "Endpoints", "Flows", "Rules", "Errors", "Notes"])
+    for section in draw(st.lists(sections, max_size=6)):
         lines.append("## " + section)
         if section == "Entities":
             for name in entities:
                 lines.append("### " + name)
-                lines.extend(draw(st.lists(field_line(entities), max_size=4)))
-                lines[-1:] = ["- " + line for line in lines[-1:] if not line.startswith("#")]
+                for seed in draw(st.lists(SEEDS, max_size=4)):
+                    lines.append("- " + field_line(random.Random(seed), entities))
         lines.extend(draw(st.lists(spec_line(entities), max_size=12)))
-    lines.extend(draw(st.lists(spec_line(entities), max_size=8)))
+    lines.extend(draw(st.lists(spec_line(entities), max_size=6)))
     newline = draw(st.sampled_from(["\n", "\n", "\n", "\r\n", "\r"]))
-    text = newline.join(lines)
-    return text + draw(st.sampled_from(["", "\n", "\n\n", newline]))
+    return newline.join(lines) + draw(st.sampled_from(["", "\n", "\n\n", newline]))
 
 
 # --- properties -------------------------------------------------------------------------
 
+# Known bugs, shrunk to a few lines; each has an xfail test below and is pinned as an
+# explicit example of the property that found it, so those properties fail for certain
+# (and their strict xfail flips to a failure once the bug is fixed).
+UNDECLARED_COLLECTION_PATH = (
+    b"## Entities\n### Room\n- bookings: list of Booking\n"
+    b"## Endpoints\n- GET /rooms/{id}/bookings\n"
+)
+TAB_CONTINUATION = "## Endpoints\n* a\n\t\t\tb c"
+
 
 @FUZZ
-@given(st.binary(max_size=2000))
+@given(st.binary(max_size=3000))
 def test_any_bytes_compile(data: bytes) -> None:
     assert_compiles(data)
 
 
-@FUZZ
-@given(st.text(max_size=2000))
+@settings(FUZZ, max_examples=300)
+@given(st.text(max_size=3000))
 def test_any_text_compiles(text: str) -> None:
     assert_compiles(text)
-    assert_compiles(text.encode("utf-8", errors="surrogatepass"))
+    assert_compiles(text.encode("utf-8"))
 
 
-@settings(FUZZ, max_examples=400)
+@settings(FUZZ, max_examples=1000)
 @given(spec_text())
 def test_spec_shaped_text_compiles(text: str) -> None:
     assert_compiles(text)
 
 
-@settings(FUZZ, max_examples=100)
+@settings(FUZZ, max_examples=200)
 @given(spec_text())
 def test_spec_shaped_bytes_compile(text: str) -> None:
-    result = assert_compiles(text.encode("utf-8"))
-    assert "SL100" not in codes(result) or "\x00" in text
+    data = text.encode("utf-8")
+    result = assert_compiles(data)
+    if "\x00" not in text:
+        assert "SL100" not in codes(result)
+    assert compile_spec(data).diagnostics == compile_spec(text).diagnostics
 
 
 @st.composite
 def mutated_example(draw: st.DrawFn) -> bytes:
-    """An example spec with random lines deleted, duplicated, swapped, replaced or garbled,
-    and maybe truncated at a random byte."""
+    """An example spec with random lines deleted, duplicated, swapped, replaced, inserted or
+    indented, and maybe truncated at a random byte."""
     data = draw(st.sampled_from(EXAMPLES)).read_bytes()
     lines = data.split(b"\n")
     for _ in range(draw(st.integers(1, 8))):
@@ -721,7 +741,7 @@ def mutated_example(draw: st.DrawFn) -> bytes:
         elif op == "swap":
             lines[i], lines[j] = lines[j], lines[i]
         elif op == "replace":
-            lines[i] = draw(spec_line(["Book", "Member", "Loan"])).encode("utf-8")
+            lines[i] = draw(spec_line(["Book", "Member", "Loan", "Room"])).encode("utf-8")
         elif op == "insert":
             lines.insert(i, draw(st.binary(max_size=20)))
         else:
@@ -732,16 +752,30 @@ def mutated_example(draw: st.DrawFn) -> bytes:
     return data
 
 
-@settings(FUZZ, max_examples=250)
+@pytest.mark.xfail(
+    reason="AssertionError in EndpointParser.resolve_path: a path through a collection of an "
+    "undeclared entity (see test_path_through_a_collection_of_an_undeclared_entity)",
+    raises=AssertionError,
+    strict=True,
+)
+@settings(FUZZ, max_examples=300)
 @given(mutated_example())
+@example(UNDECLARED_COLLECTION_PATH)
 def test_mutated_examples_compile(data: bytes) -> None:
     assert_compiles(data)
 
 
-@settings(FUZZ, max_examples=250)
-@given(st.one_of(spec_text(), mutated_example()))
-def test_ranges_stay_within_their_lines(data: str | bytes) -> None:
-    result = assert_compiles(data)
+@pytest.mark.xfail(
+    reason="ranges end one column past their line after tab indentation (see "
+    "test_tab_indented_continuation_line_stays_within_its_line)",
+    raises=AssertionError,
+    strict=True,
+)
+@settings(FUZZ, max_examples=300)
+@given(spec_text())
+@example(TAB_CONTINUATION)
+def test_ranges_stay_within_their_lines(data: str) -> None:
+    result = compile_spec(data)
     lines = document_lines(data)
     for diagnostic in result.diagnostics:
         assert_within_lines(diagnostic.range, lines, f"{diagnostic.code} {diagnostic.message}")
@@ -776,13 +810,11 @@ def test_invalid_utf8_is_reported_and_the_rest_still_compiles() -> None:
     text = LIBRARY.read_bytes()
     broken = text.replace(b"community library", b"community \xff\xfe library", 1)
     result = assert_compiles(broken)
-    sl100 = [d for d in result.diagnostics if d.code == "SL100"]
-    assert len(sl100) == 1
-    assert "UTF-8" in sl100[0].message
     assert [d.code for d in result.diagnostics] == ["SL100"]
+    assert "UTF-8" in result.diagnostics[0].message
     clean = compile_spec(text)
-    names = [entity.name for entity in result.ir.domain.entities]
-    assert names == ["Book", "Member", "Loan"]
+    assert [entity.name for entity in result.ir.domain.entities] == ["Book", "Member", "Loan"]
+    assert result.ir.domain == clean.ir.domain
     assert result.ir.api == clean.ir.api
     assert result.ir.behaviour == clean.ir.behaviour
 
@@ -807,79 +839,105 @@ def test_bom_and_crlf_compile_like_the_plain_file() -> None:
     ):
         result = assert_compiles(variant)
         assert result.diagnostics == []
-        assert result.ir == compile_spec(plain).ir
+        assert result.ir == compile_spec(plain, source="fuzz.spec.md").ir
     bom_text = "\ufeff" + plain.decode("utf-8").replace("\n", "\r\n")
     assert compile_spec(bom_text).diagnostics == []
 
 
-def _big_spec(target_bytes: int) -> str:
-    """Realistic spec lines, repeated with fresh names until the text is big enough."""
-    chunks = ["# Big Library\n\nA very large generated spec.\n\n## Entities\n"]
-    size = len(chunks[0])
-    endpoints: list[str] = []
-    flows: list[str] = []
+NOTES = (
+    "Members borrow copies of books and return them within three weeks. Librarians suspend "
+    "a member who returns late twice.\nThe catalogue lists every copy with its shelf and its "
+    "condition, and the desk staff keep it up to date.\n\n"
+)
+
+
+def _big_spec(target_bytes: int, structured_bytes: int = 1_000_000) -> str:
+    """Realistic spec lines, repeated with fresh names: about `structured_bytes` of
+    entities with a paragraph and varied fields, their endpoints, a rule each and a flow
+    for the first ones (one entity in a thousand has a typo in a type, so there is
+    something to report), then notes in prose up to `target_bytes`."""
+    head = "# Big Library\n\nA very large generated spec.\n\n## Entities\n"
+    entities: list[str] = [head]
+    endpoints: list[str] = ["\n## Endpoints\n"]
+    flows: list[str] = ["\n## Flows\n"]
+    rules: list[str] = ["\n## Rules\n"]
+    size = len(head)
     i = 0
-    while size < target_bytes:
-        chunk = (
-            f"\n### Book{i}\n"
-            f"- title: string, required, max length {i % 200 + 1}\n"
+    while size < min(structured_bytes, target_bytes):
+        typo = "strnig" if i % 1000 == 999 else "string"
+        chunks = [
+            f"\n### Book{i}\n\nBooks are lent and returned; each one must have a title.\n\n"
+            f"- title: {typo}, required, max length {i % 200 + 1}\n"
             f"- isbn: string, unique, pattern `^97[89][0-9]{{10}}$`\n"
             f"- copies: integer, >= 0, default 1\n"
-            f"- status: enum ON_SHELF | LENT, default ON_SHELF, read-only\n"
-            f"- shelf: Book{max(i - 1, 0)}, optional\n"
-            f"Books are lent and returned; each one must have a title.\n"
-        )
-        endpoints.append(f"- F{i}. CRUD /book{i}s\n")
-        flows.append(
-            f'\n### G{i}. Lend a copy\n- Require book{i}.copies > 0, else 409 "none left".\n'
+            f"- price: decimal(8,2), between 0 and 1000\n"
+            f"- status: enum ON_SHELF | LENT, default ON_SHELF\n"
+            f"- shelf: Book{max(i - 1, 0)}, optional\n",
+            f"- B{i}. CRUD /book{i}s: filter by title, paginated (page size 20), except update\n"
+            f"- L{i}. PATCH /book{i}s/{{id}}: lend a copy\n",
+            f"- R{i}. A book{i}'s copies is never negative.\n",
+            f"\n### L{i}. Lend a copy\n"
+            f'- Require book{i}.copies > 0, else 409 "no copy left".\n'
             f"- Decrease book{i}.copies by 1.\n"
-        )
-        chunks.append(chunk)
-        size += len(chunk) + len(endpoints[-1]) + len(flows[-1])
+            f"- Set book{i}.status to LENT.\n"
+            if i < 50
+            else "",
+        ]
+        for part, chunk in zip((entities, endpoints, rules, flows), chunks, strict=True):
+            part.append(chunk)
+            size += len(chunk)
         i += 1
-    return "".join([*chunks, "\n## Endpoints\n", *endpoints, "\n## Flows\n", *flows])
+    notes = "\n## Notes\n\n" + NOTES * max((target_bytes - size) // len(NOTES) + 1, 0)
+    return "".join([*entities, *endpoints, *flows, *rules, notes])
 
 
 def test_ten_megabyte_spec() -> None:
-    text = _big_spec(10 * 1024 * 1024)
-    data = text.encode("utf-8")
-    assert len(data) >= 10 * 1024 * 1024
+    data = _big_spec(10 * 1024 * 1024).encode("utf-8")
+    assert len(data) >= 10 * 1024 * 1024 > MAX_SPEC_BYTES
+    result = assert_compiles(data)
+    assert [d.code for d in result.diagnostics] == ["SL100"]
+    assert "MB" in result.diagnostics[0].message
+    assert not result.ok
+
+
+def test_spec_just_under_the_size_limit_compiles() -> None:
+    data = _big_spec(MAX_SPEC_BYTES - 4096).encode("utf-8")
+    assert MAX_SPEC_BYTES - 4096 <= len(data) <= MAX_SPEC_BYTES
     result = compile_spec(data, source="big.spec.md")
-    assert result.ir.domain.entities
-    assert result.diagnostics
-    assert all(d.code in CODES for d in result.diagnostics)
+    counted = codes(result)
+    assert "SL100" not in counted
+    assert len(result.ir.domain.entities) > 1000
+    typos = [d for d in result.diagnostics if d.code == "SL201"]
+    assert typos
+    assert all("strnig" in d.message for d in typos)
+    assert all(d.severity != "error" or d.code in ("SL201", "SL305") for d in result.diagnostics)
     lines = document_lines(data)
-    for diagnostic in result.diagnostics[:: max(len(result.diagnostics) // 1000, 1)]:
+    for diagnostic in result.diagnostics:
         assert_inside(diagnostic.range, lines, diagnostic.code)
 
 
-def test_spec_over_the_size_limit_is_refused_with_sl100() -> None:
-    data = b"# Huge\n" + b"x" * (17 * 1024 * 1024)
-    result = compile_spec(data)
-    assert [d.code for d in result.diagnostics] == ["SL100"]
-    assert "MB" in result.diagnostics[0].message
-    assert ApplicationIR.model_validate_json(result.ir.model_dump_json()) == result.ir
-
-
 @pytest.mark.parametrize(
-    ("name", "line"),
+    "line",
     [
-        ("bullets", lambda depth: "  " * depth + "- x: string"),
-        ("ordered", lambda depth: "   " * depth + "1. x: string"),
-        ("quotes", lambda depth: ">" * (depth + 1) + " x: string"),
-        ("mixed", lambda depth: "  " * depth + ("- " if depth % 2 else "* ") + "If x > 1:"),
+        lambda depth: "  " * depth + "- x: string",
+        lambda depth: "   " * depth + "1. x: string",
+        lambda depth: ">" * (depth + 1) + " x: string",
+        lambda depth: "  " * depth + ("- " if depth % 2 else "* ") + "If x > 1:",
     ],
+    ids=["bullets", "ordered", "quotes", "mixed"],
 )
-def test_lists_nested_1000_deep(name: str, line: Any) -> None:
-    for section in ("## Entities\n\n### Book\n", "## Flows\n\n### F1. Deep\n", "## Rules\n"):
-        text = "# Deep\n\n" + section + "\n".join(line(depth) for depth in range(1000)) + "\n"
-        result = assert_compiles(text)
-        assert result.diagnostics, name
-    text = "# Deep\n\n" + "\n".join("  " * depth + "- item" for depth in range(1000))
-    assert "SL104" in codes(assert_compiles(text))
+@pytest.mark.parametrize(
+    "section",
+    ["## Entities\n\n### Book\n", "## Flows\n\n### F1. Deep\n", "## Rules\n", ""],
+    ids=["entities", "flows", "rules", "preamble"],
+)
+def test_lists_nested_1000_deep(section: str, line: Callable[[int], str]) -> None:
+    text = "# Deep\n\n" + section + "\n".join(line(depth) for depth in range(1000)) + "\n"
+    result = assert_compiles(text)
+    assert result.diagnostics
 
 
-def test_nested_list_under_an_entity_reports_the_nested_lines() -> None:
+def test_nested_fields_are_reported_not_compiled() -> None:
     text = "# Deep\n\n## Entities\n\n### Book\n" + "\n".join(
         "  " * depth + f"- f{depth}: string" for depth in range(1000)
     )
@@ -896,23 +954,31 @@ def test_one_hundred_thousand_headings() -> None:
     counted = codes(result)
     assert counted["SL102"] == 100_000
     assert counted["SL101"] == 1
-    assert result.diagnostics[-1].range.start.line == 99_999
+    assert max(d.range.start.line for d in result.diagnostics) == 99_999
     assert ApplicationIR.model_validate_json(result.ir.model_dump_json()) == result.ir
+
+
+def test_one_hundred_thousand_entity_headings() -> None:
+    text = "## Entities\n" + "".join(f"### Thing{i}\n" for i in range(100_000))
+    result = compile_spec(text)
+    assert codes(result)["SL214"] == 100_000
+    assert len(result.ir.domain.entities) == 100_000
 
 
 def test_one_megabyte_single_line() -> None:
     prose = "word " * 200_000
     result = assert_compiles(prose)
-    assert [d.code for d in result.diagnostics] == ["SL101"]
+    assert "SL101" in codes(result)
+    assert all(d.range.start.line == d.range.end.line == 0 for d in result.diagnostics)
     field = "# Big\n\n## Entities\n\n### Book\n- title: " + "x" * 1_000_000 + "\n"
-    result = assert_compiles(field)
-    assert "SL201" in codes(result)
+    assert "SL201" in codes(assert_compiles(field))
     constraints = "# Big\n\n## Entities\n\n### Book\n- title: string, " + "frob, " * 170_000
-    result = assert_compiles(constraints)
-    assert codes(result)["SL208"] >= 1
+    assert codes(assert_compiles(constraints))["SL208"] >= 1
+    endpoint = "# Big\n\n## Entities\n\n### Book\n- x: int\n\n## Endpoints\n- GET /" + "a" * 10**6
+    assert "SL302" in codes(assert_compiles(endpoint))
 
 
-@pytest.mark.parametrize("data", [b"", ""])
+@pytest.mark.parametrize("data", [b"", ""], ids=["bytes", "str"])
 def test_empty_file(data: bytes | str) -> None:
     result = assert_compiles(data)
     assert [d.code for d in result.diagnostics] == ["SL101"]
@@ -921,7 +987,8 @@ def test_empty_file(data: bytes | str) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", [b" ", b"\n\n\n", b" \t \r\n  \n\t", "\u00a0\n \u3000 \n", b"\xef\xbb\xbf  \n"]
+    "data",
+    [b" ", b"\n\n\n", b" \t \r\n  \n\t", b"\xef\xbb\xbf  \n", "\ufeff\r\n\r\n"],
 )
 def test_whitespace_only_file(data: bytes | str) -> None:
     result = assert_compiles(data)
@@ -931,28 +998,119 @@ def test_whitespace_only_file(data: bytes | str) -> None:
 
 def test_nothing_but_nul_bytes() -> None:
     result = assert_compiles(b"\x00" * 10_000)
-    assert Counter(d.code for d in result.diagnostics) == Counter({"SL100": 1, "SL101": 1})
+    assert codes(result) == Counter({"SL100": 1, "SL101": 1})
+
+
+HEAD = "# P\n\n## Entities\n\n### Book\n- x: integer\n\n"
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "## Entities\n### Book\n- title: string, pattern `" + "(" * 200 + "`\n",
-        "## Entities\n### Book\n- title: string, pattern `(a+)+$`\n",
-        "## Flows\n### F1. X\n- Require " + "(" * 2000 + "x" + ")" * 2000 + ", else 409\n",
-        "## Flows\n### F1. X\n- Set a.b to " + "- " * 5000 + "1\n",
-        "## Flows\n### F1. X\n- Set a.b to " + " + ".join(["1"] * 5000) + "\n",
+        "## Entities\n### Box\n- title: string, pattern `" + "(" * 200 + "`\n",
+        "## Entities\n### Box\n- title: string, pattern `(a+)+$`\n",
+        "## Flows\n### F1. X\n- Require " + " and ".join(["x > 1"] * 5000) + ", else 409\n",
+        "## Flows\n### F1. X\n- Set a.b to " + "1 " * 20_000 + "\n",
         "## Rules\n- A book's " + "x's " * 2000 + "y is never negative\n",
         "## Endpoints\n- GET /" + "/".join(["books", "{id}"] * 500) + "\n",
+        "## Endpoints\n- GET /books" + "/{id}" * 500 + "\n",
+        "## Flows\n### F1. X\n" + "- Otherwise:\n" * 2000,
+        "## Flows\n### F1. X\n- If x > 1, respond 200\n- " + "Otherwise, " * 2000 + "respond\n",
     ],
-    ids=["pattern-parens", "pattern-redos", "parens", "negations", "sum", "possessives", "path"],
+    ids=[
+        "pattern-parens",
+        "pattern-redos",
+        "many-ands",
+        "many-numbers",
+        "possessives",
+        "long-path",
+        "many-params",
+        "otherwise",
+        "otherwise-chain",
+    ],
 )
 def test_pathological_sentences(text: str) -> None:
-    result = assert_compiles("# P\n\n## Entities\n\n### Book\n- x: integer\n\n" + text)
+    assert_compiles(HEAD + text)
+
+
+def test_stray_control_characters_keep_ranges_inside() -> None:
+    text = LIBRARY.read_text("utf-8")
+    for odd in ("\r", "\x0c", "\x0b", "\u2028", "\u0085", "\t", "\x1b[31m"):
+        assert_compiles(re.sub(r"\n(?=- )", "\n" + odd, text))
+
+
+# --- known bugs, shrunk -----------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    reason="EndpointParser.resolve_path asserts when a path goes through a collection of "
+    "an undeclared entity",
+    raises=AssertionError,
+    strict=True,
+)
+def test_path_through_a_collection_of_an_undeclared_entity() -> None:
+    result = compile_spec(UNDECLARED_COLLECTION_PATH)
+    assert "SL201" in codes(result) or "SL204" in codes(result) or "SL302" in codes(result)
+
+
+@pytest.mark.xfail(
+    reason="a range ends one column past its line: markdown-it expands a partly consumed tab "
+    "in a continuation line, so Span.from_lines cannot find the text and falls back to column 0",
+    raises=AssertionError,
+    strict=True,
+)
+def test_tab_indented_continuation_line_stays_within_its_line() -> None:
+    result = compile_spec(TAB_CONTINUATION)
+    assert codes(result)["SL301"] == 1
+    lines = document_lines(TAB_CONTINUATION)
+    for diagnostic in result.diagnostics:
+        assert_within_lines(diagnostic.range, lines, diagnostic.code)
+
+
+@pytest.mark.xfail(
+    reason="deeply nested expressions and chained steps overflow the recursive-descent "
+    "parsers (RecursionError)",
+    raises=RecursionError,
+    strict=True,
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "## Flows\n### F1. X\n- Require " + "(" * 300 + "x" + ")" * 300 + ", else 409\n",
+        "## Rules\n- A book's x >= " + "(" * 300 + "1" + ")" * 300 + "\n",
+        "## Flows\n### F1. X\n- Set a.b to " + "- " * 1000 + "1\n",
+        "## Flows\n### F1. X\n- Require " + "(" * 300 + ", else 409\n",
+        "## Flows\n### F1. X\n- " + "If x > 1, " * 1000 + "respond 200\n",
+    ],
+    ids=["guard-parens", "rule-parens", "negations", "unclosed-parens", "if-chain"],
+)
+def test_deeply_nested_expression_gives_a_diagnostic(text: str) -> None:
+    result = compile_spec(HEAD + text)
     assert result.diagnostics
 
 
-def test_stray_carriage_returns_and_form_feeds_keep_ranges_inside() -> None:
-    text = LIBRARY.read_text("utf-8")
-    for odd in ("\r", "\x0c", "\x0b", "\u2028", "\u0085", "\t"):
-        assert_compiles(re.sub(r"\n(?=- )", "\n" + odd, text))
+@pytest.mark.xfail(
+    reason="a long expression compiles to a left-deep tree deeper than pydantic can dump "
+    "(ValueError from 250 terms) or read back from JSON (ValidationError from 191 terms)",
+    raises=(ValueError, ValidationError),
+    strict=True,
+)
+@pytest.mark.parametrize("terms", [191, 300])
+def test_long_sum_round_trips_through_json(terms: int) -> None:
+    text = HEAD + "## Flows\n### F1. X\n- Set a.b to " + " + ".join(["1"] * terms) + "\n"
+    assert_compiles(text)
+
+
+@pytest.mark.xfail(
+    reason="a paragraph after a line of Unicode whitespace (NBSP, form feed) is reported on "
+    "that line, with an end column past it: markdown-it trims the whitespace line off the "
+    "paragraph's text but not off its line map",
+    raises=AssertionError,
+    strict=True,
+)
+@pytest.mark.parametrize("blank", ["\u00a0", "\x0c"], ids=["nbsp", "form-feed"])
+def test_paragraph_after_a_unicode_whitespace_line_keeps_its_line(blank: str) -> None:
+    text = f"## Notes\n{blank}\nWe must do it."
+    result = compile_spec(text)
+    [sentence] = [d for d in result.diagnostics if d.code == "SL105"]
+    assert bounds(sentence.range) == (2, 0, 2, len("We must do it."))
