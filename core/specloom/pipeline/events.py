@@ -60,6 +60,14 @@ class PhaseFinished(_Event):
     message: str = ""
 
 
+class PhaseProgressed(_Event):
+    kind: Literal["phase_progressed"] = "phase_progressed"
+    phase: int
+    done: int
+    total: int
+    message: str = ""
+
+
 class TaskStarted(_Event):
     kind: Literal["task_started"] = "task_started"
     phase: int
@@ -89,6 +97,7 @@ RunEvent = Annotated[
     | RunProgressed
     | RunFinished
     | PhaseStarted
+    | PhaseProgressed
     | PhaseFinished
     | TaskStarted
     | TaskProgressed

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
-from specloom.pipeline.events import TaskFinished, TaskProgressed, TaskStarted
+from specloom.pipeline.events import (
+    PhaseProgressed,
+    RunProgressed,
+    TaskFinished,
+    TaskProgressed,
+    TaskStarted,
+)
 from specloom.pipeline.phase import Phase, PhaseOutcome, RunContext, UnavailablePhase
 from specloom.pipeline.records import TaskRecord
 from specloom.pipeline.scheduler import TaskContext, TaskFailed, TaskRunner
@@ -172,6 +178,20 @@ class TaskPhase(Phase):
                     percent=percent,
                 )
             await ctx.bus.publish(event)
+            if what == "finished":
+                await ctx.bus.publish(
+                    PhaseProgressed(
+                        run_id=run_id,
+                        phase=self.number,
+                        done=done,
+                        total=total,
+                        message=f"{done}/{total} tasks",
+                        percent=percent,
+                    )
+                )
+                await ctx.bus.publish(
+                    RunProgressed(run_id=run_id, message=f"{record.task_id}", percent=percent)
+                )
 
         async def handle(task: Task, task_ctx: TaskContext) -> list[str]:
             return await self.perform(task, ctx, task_ctx)
