@@ -6,7 +6,8 @@ the example specs: every result carries diagnostics whose ranges lie inside the 
 and an ApplicationIR that re-validates and round-trips through JSON. Explicit tests cover
 the classic bad files: binary, invalid UTF-8, BOM and CRLF, 10 MB (refused with SL100) and
 a spec just under the size limit, deep nesting, 100,000 headings, 1 MB lines, empty and
-whitespace-only files. Known bugs are pinned, shrunk, as strict xfails at the end.
+whitespace-only files. Bugs these tests found are pinned, shrunk, as regression tests at
+the end.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 from specloom.ir.application import ApplicationIR
 from specloom.ir.common import SourceRange
 from specloom.spec.compiler import MAX_SPEC_BYTES, CompileResult, compile_spec
@@ -683,9 +683,8 @@ def spec_text(draw: st.DrawFn) -> str:
 
 # --- properties -------------------------------------------------------------------------
 
-# Known bugs, shrunk to a few lines; each has an xfail test below and is pinned as an
-# explicit example of the property that found it, so those properties fail for certain
-# (and their strict xfail flips to a failure once the bug is fixed).
+# Bugs the properties found, shrunk to a few lines; each has a regression test below and
+# stays pinned as an explicit example of the property that found it.
 UNDECLARED_COLLECTION_PATH = (
     b"## Entities\n### Room\n- bookings: list of Booking\n"
     b"## Endpoints\n- GET /rooms/{id}/bookings\n"
@@ -752,12 +751,6 @@ def mutated_example(draw: st.DrawFn) -> bytes:
     return data
 
 
-@pytest.mark.xfail(
-    reason="AssertionError in EndpointParser.resolve_path: a path through a collection of an "
-    "undeclared entity (see test_path_through_a_collection_of_an_undeclared_entity)",
-    raises=AssertionError,
-    strict=True,
-)
 @settings(FUZZ, max_examples=300)
 @given(mutated_example())
 @example(UNDECLARED_COLLECTION_PATH)
@@ -765,12 +758,6 @@ def test_mutated_examples_compile(data: bytes) -> None:
     assert_compiles(data)
 
 
-@pytest.mark.xfail(
-    reason="ranges end one column past their line after tab indentation (see "
-    "test_tab_indented_continuation_line_stays_within_its_line)",
-    raises=AssertionError,
-    strict=True,
-)
 @settings(FUZZ, max_examples=300)
 @given(spec_text())
 @example(TAB_CONTINUATION)
@@ -1042,23 +1029,11 @@ def test_stray_control_characters_keep_ranges_inside() -> None:
 # --- known bugs, shrunk -----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="EndpointParser.resolve_path asserts when a path goes through a collection of "
-    "an undeclared entity",
-    raises=AssertionError,
-    strict=True,
-)
 def test_path_through_a_collection_of_an_undeclared_entity() -> None:
     result = compile_spec(UNDECLARED_COLLECTION_PATH)
     assert "SL201" in codes(result) or "SL204" in codes(result) or "SL302" in codes(result)
 
 
-@pytest.mark.xfail(
-    reason="a range ends one column past its line: markdown-it expands a partly consumed tab "
-    "in a continuation line, so Span.from_lines cannot find the text and falls back to column 0",
-    raises=AssertionError,
-    strict=True,
-)
 def test_tab_indented_continuation_line_stays_within_its_line() -> None:
     result = compile_spec(TAB_CONTINUATION)
     assert codes(result)["SL301"] == 1
@@ -1067,12 +1042,6 @@ def test_tab_indented_continuation_line_stays_within_its_line() -> None:
         assert_within_lines(diagnostic.range, lines, diagnostic.code)
 
 
-@pytest.mark.xfail(
-    reason="deeply nested expressions and chained steps overflow the recursive-descent "
-    "parsers (RecursionError)",
-    raises=RecursionError,
-    strict=True,
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -1089,25 +1058,12 @@ def test_deeply_nested_expression_gives_a_diagnostic(text: str) -> None:
     assert result.diagnostics
 
 
-@pytest.mark.xfail(
-    reason="a long expression compiles to a left-deep tree deeper than pydantic can dump "
-    "(ValueError from 250 terms) or read back from JSON (ValidationError from 191 terms)",
-    raises=(ValueError, ValidationError),
-    strict=True,
-)
 @pytest.mark.parametrize("terms", [191, 300])
 def test_long_sum_round_trips_through_json(terms: int) -> None:
     text = HEAD + "## Flows\n### F1. X\n- Set a.b to " + " + ".join(["1"] * terms) + "\n"
     assert_compiles(text)
 
 
-@pytest.mark.xfail(
-    reason="a paragraph after a line of Unicode whitespace (NBSP, form feed) is reported on "
-    "that line, with an end column past it: markdown-it trims the whitespace line off the "
-    "paragraph's text but not off its line map",
-    raises=AssertionError,
-    strict=True,
-)
 @pytest.mark.parametrize("blank", ["\u00a0", "\x0c"], ids=["nbsp", "form-feed"])
 def test_paragraph_after_a_unicode_whitespace_line_keeps_its_line(blank: str) -> None:
     text = f"## Notes\n{blank}\nWe must do it."

@@ -273,8 +273,17 @@ class EndpointParser:
                 return None
             child = self.child_collection(current, segment)
             if child is not None:
+                child_entity = self.domain.entity(child[0])
+                if child_entity is None:
+                    fail(
+                        "SL302",
+                        f"'{segment}' is a collection of {child[0]}, which is not an entity of "
+                        f"this spec: define '### {child[0]}' under Entities",
+                        index,
+                    )
+                    return None
                 parent, parent_field = current.name, child[1]
-                current = self.domain.entity(child[0])
+                current = child_entity
                 on_item = False
                 continue
             named = find_entity(segment.replace("-", "_"), self.names)

@@ -118,7 +118,8 @@ class ExpressionParser:
     def not_condition(self) -> Condition:
         start = self.cursor.offset()
         if self.cursor.accept_word("not"):
-            operand = self.not_condition()
+            with self.cursor.nested():
+                operand = self.not_condition()
             return NotCondition(operand=operand, range=self.cursor.range(start))
         return self.predicate()
 
@@ -126,7 +127,8 @@ class ExpressionParser:
         cursor = self.cursor
         start = cursor.offset()
         if cursor.accept_op("("):
-            inner = self.condition()
+            with cursor.nested():
+                inner = self.condition()
             cursor.expect_op(")")
             return inner
         left = self.expression()
@@ -191,6 +193,7 @@ class ExpressionParser:
         start = self.cursor.offset()
         left = self.term()
         while (token := self.cursor.accept_op("+", "-")) is not None:
+            self.cursor.count_operator()
             right = self.term()
             left = BinaryExpr(
                 op="+" if token.text == "+" else "-",
@@ -204,6 +207,7 @@ class ExpressionParser:
         start = self.cursor.offset()
         left = self.unary()
         while (token := self.cursor.accept_op("*", "/")) is not None:
+            self.cursor.count_operator()
             right = self.unary()
             left = BinaryExpr(
                 op="*" if token.text == "*" else "/",
@@ -220,7 +224,9 @@ class ExpressionParser:
             if number is not None and number.kind == "number":
                 self.cursor.next()
                 return self.number(number, negative=True, start=start)
-            operand = self.unary()
+            self.cursor.count_operator()
+            with self.cursor.nested():
+                operand = self.unary()
             return NegateExpr(operand=operand, range=self.cursor.range(start))
         return self.atom()
 
@@ -243,7 +249,8 @@ class ExpressionParser:
             cursor.next()
             return LiteralExpr(value=literal("string", token.value), range=cursor.range(start))
         if cursor.accept_op("("):
-            inner = self.expression()
+            with cursor.nested():
+                inner = self.expression()
             cursor.expect_op(")")
             return inner
         if token.kind != "word":

@@ -400,7 +400,8 @@ class FlowParser:
             cursor.expect_op(
                 ",", hint=" ('If <condition>:' with nested steps, or 'If <condition>, <step>')"
             )
-            inner = self.step(cursor, item)
+            with cursor.nested():
+                inner = self.step(cursor, item)
             then = [inner] if inner is not None else []
         return IfStep(condition=condition, then=then, range=cursor.range(start))
 

@@ -8,6 +8,8 @@ the exact columns it came from.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from specloom.ir.common import SourceRange
@@ -77,6 +79,10 @@ class ParseError(Exception):
         self.end = end
 
 
+MAX_NESTING = 32
+MAX_OPERATORS = 64
+
+
 class Cursor:
     """A position in the tokens of one sentence."""
 
@@ -84,6 +90,30 @@ class Cursor:
         self.span = span
         self.tokens = tokenize(span.text)
         self.index = 0
+        self.depth = 0
+        self.operators = 0
+
+    # --- limits ---------------------------------------------------------
+    # A sentence is parsed recursively and its IR is a tree: bounding how deep it
+    # nests and how many operators it chains keeps both far from Python's and
+    # pydantic's recursion limits, whatever the input.
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise self.error(f"this nests more than {MAX_NESTING} deep: split it")
+            yield
+        finally:
+            self.depth -= 1
+
+    def count_operator(self) -> None:
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            raise self.error(
+                f"more than {MAX_OPERATORS} operators in one sentence: split the computation"
+            )
 
     # --- looking --------------------------------------------------------
 

@@ -73,14 +73,30 @@ class Span:
         source line) starting at `first_line`."""
         segments: list[Segment] = []
         offset = 0
-        for index, piece in enumerate(content.split("\n")):
-            line = first_line + index
+        line = first_line
+        last = len(source_lines) - 1
+        for piece in content.split("\n"):
             column = 0
-            if 0 <= line < len(source_lines) and piece:
+            if 0 <= line <= last and piece:
                 found = source_lines[line].find(piece)
-                column = found if found >= 0 else 0
-            segments.append(Segment(offset, line, column, len(piece)))
+                if found < 0:
+                    # The block's map may start on a line markdown-it took as part of
+                    # it but left out of the content (one of only Unicode spaces).
+                    for ahead in range(line + 1, min(line + 3, last + 1)):
+                        found = source_lines[ahead].find(piece)
+                        if found >= 0:
+                            line = ahead
+                            break
+                # Not found as written (markdown-it turned a tab into spaces): keep the
+                # piece inside its line, flush right, where its text ends.
+                flush_right = max(0, len(source_lines[line]) - len(piece))
+                column = found if found >= 0 else flush_right
+            width = len(piece)
+            if 0 <= line <= last:
+                width = min(width, max(0, len(source_lines[line]) - column))
+            segments.append(Segment(offset, line, column, width))
             offset += len(piece) + 1
+            line += 1
         return cls(content, tuple(segments))
 
     def position(self, offset: int) -> Position:
