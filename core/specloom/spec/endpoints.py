@@ -85,6 +85,7 @@ class EndpointParser:
         self.sink = sink
         self.domain = domain
         self.names = EntityNames(entity.name for entity in domain.entities)
+        self._referrers_by_target: dict[str, list[str]] | None = None
 
     def line(self, span: Span) -> list[Endpoint]:
         text = span.text.replace("\n", " ")  # a wrapped line reads as one; offsets stay
@@ -306,7 +307,7 @@ class EndpointParser:
                     index,
                 )
                 return None
-            near = closest(segment, self._children(current) + self._plurals())
+            near = closest(segment, self._children(current) + self._referrers(current))
             if near is not None:
                 fail(
                     "SL302",
@@ -351,6 +352,18 @@ class EndpointParser:
 
     def _plurals(self) -> list[str]:
         return self.names.aliases()
+
+    def _referrers(self, entity: Entity) -> list[str]:
+        """Path names of the entities that refer to `entity`: what a nested path under
+        it could list."""
+        if self._referrers_by_target is None:
+            self._referrers_by_target = {}
+            for other in self.domain.entities:
+                for field in other.fields:
+                    if field.type.kind == "reference" and field.type.entity:
+                        aliases = self._referrers_by_target.setdefault(field.type.entity, [])
+                        aliases.extend(sorted(entity_aliases(other.name)))
+        return self._referrers_by_target.get(entity.name, [])
 
     def _children(self, entity: Entity) -> list[str]:
         return [f.name for f in entity.fields if f.type.kind == "collection"]

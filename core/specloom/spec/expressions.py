@@ -76,6 +76,9 @@ _PHRASES: list[tuple[str, CompareOp]] = [
     ("above", ">"),
     ("below", "<"),
 ]
+_PHRASES_BY_FIRST_WORD: dict[str, list[tuple[str, CompareOp]]] = {}
+for _phrase, _op in _PHRASES:
+    _PHRASES_BY_FIRST_WORD.setdefault(_phrase.split()[0], []).append((_phrase, _op))
 _AGGREGATES = ("count", "sum", "min", "max")
 _ARTICLES = frozenset({"the", "its", "their"})
 
@@ -176,16 +179,22 @@ class ExpressionParser:
             return "<="
         if cursor.accept_word("is"):
             negated = cursor.accept_word("not") is not None
-            op: CompareOp = "="
-            for phrase, phrase_op in _PHRASES:
-                if cursor.accept_words(phrase):
-                    op = phrase_op
-                    break
+            op: CompareOp = self.phrase() or "="
             return _NEGATED[op] if negated else op
-        for phrase, phrase_op in _PHRASES:
-            if cursor.accept_words(phrase):
-                return phrase_op
+        found = self.phrase()
+        if found is not None:
+            return found
         raise cursor.error("expected a comparison such as '=', '>=', 'is', 'is after'")
+
+    def phrase(self) -> CompareOp | None:
+        """Take a comparison phrase ('at least', 'is after'...) if one comes next."""
+        token = self.cursor.peek()
+        if token is None or token.kind != "word":
+            return None
+        for phrase, phrase_op in _PHRASES_BY_FIRST_WORD.get(token.lower, ()):
+            if self.cursor.accept_words(phrase):
+                return phrase_op
+        return None
 
     # --- expressions --------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import NamedTuple
 
 from specloom.ir.common import SourceRange
@@ -79,6 +80,11 @@ class ParseError(Exception):
         self.end = end
 
 
+@lru_cache(maxsize=256)
+def _phrase_words(phrase: str) -> tuple[str, ...]:
+    return tuple(phrase.split())
+
+
 MAX_NESTING = 32
 MAX_OPERATORS = 64
 
@@ -129,15 +135,30 @@ class Cursor:
         return token.text == "." and self.index == len(self.tokens) - 1
 
     def at_word(self, *words: str, ahead: int = 0) -> bool:
-        token = self.peek(ahead)
-        return token is not None and token.kind == "word" and token.lower in words
+        index = self.index + ahead
+        if index >= len(self.tokens):
+            return False
+        token = self.tokens[index]
+        return token.kind == "word" and token.lower in words
 
     def at_words(self, phrase: str) -> bool:
-        return all(self.at_word(word, ahead=i) for i, word in enumerate(phrase.split()))
+        words = _phrase_words(phrase)
+        index = self.index
+        tokens = self.tokens
+        if index + len(words) > len(tokens):
+            return False
+        for offset, word in enumerate(words):
+            token = tokens[index + offset]
+            if token.kind != "word" or token.lower != word:
+                return False
+        return True
 
     def at_op(self, *ops: str, ahead: int = 0) -> bool:
-        token = self.peek(ahead)
-        return token is not None and token.kind == "op" and token.text in ops
+        index = self.index + ahead
+        if index >= len(self.tokens):
+            return False
+        token = self.tokens[index]
+        return token.kind == "op" and token.text in ops
 
     # --- taking ---------------------------------------------------------
 
@@ -155,7 +176,7 @@ class Cursor:
 
     def accept_words(self, phrase: str) -> bool:
         if self.at_words(phrase):
-            self.index += len(phrase.split())
+            self.index += len(_phrase_words(phrase))
             return True
         return False
 
