@@ -108,14 +108,29 @@ class Span:
                     segment = candidate
                 else:
                     break
-        inside = min(max(offset - segment.offset, 0), segment.length)
+        inside = offset - segment.offset
+        if inside < 0:
+            inside = 0
+        elif inside > segment.length:
+            inside = segment.length
         return Position(segment.line, segment.column + inside)
 
     def range(self, start: int = 0, end: int | None = None) -> SourceRange:
         stop = len(self.text) if end is None else end
-        first = self.position(start)
-        last = self.position(max(stop, start))
-        return SourceRange(first, last)
+        if stop < start:
+            stop = start
+        segments = self.segments
+        if len(segments) == 1:
+            # one line, the usual case: no search
+            segment = segments[0]
+            length = segment.length
+            first = 0 if start < 0 else length if start > length else start
+            last = 0 if stop < 0 else length if stop > length else stop
+            column = segment.column
+            return SourceRange(
+                Position(segment.line, column + first), Position(segment.line, column + last)
+            )
+        return SourceRange(self.position(start), self.position(stop))
 
     def sub(self, start: int, end: int) -> Span:
         """The span of `text[start:end]`, keeping positions."""
