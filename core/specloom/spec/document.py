@@ -91,18 +91,22 @@ class _Source:
         """The text from `start` to `end` (characters) as one span; continuation lines
         lose their indentation, as a reader sees them, and keep their columns."""
         raw = self.text[start:end]
+        first = self.position(start)
+        if "\n" not in raw:
+            stripped = raw.rstrip(" \t")
+            return Span(stripped, (Segment(0, first.line, first.column, len(stripped)),))
         pieces: list[str] = []
         segments: list[Segment] = []
         offset = 0
+        line, column = first.line, first.column
         for index, piece in enumerate(raw.split("\n")):
-            position = self.position(start)
             stripped = piece.lstrip(" \t") if index else piece
-            column = position.column + (len(piece) - len(stripped))
+            indent = len(piece) - len(stripped)
             stripped = stripped.rstrip(" \t")
-            segments.append(Segment(offset, position.line, column, len(stripped)))
+            segments.append(Segment(offset, line, column + indent, len(stripped)))
             pieces.append(stripped)
             offset += len(stripped) + 1
-            start += len(piece) + 1
+            line, column = line + 1, 0
         return Span("\n".join(pieces), tuple(segments))
 
     def node_range(self, node: Node) -> SourceRange:

@@ -16,15 +16,15 @@ from typing import NamedTuple
 from specloom.ir.common import SourceRange
 from specloom.spec.source import Span
 
+# Whitespace matches no alternative, so `finditer` steps over it for free.
 _TOKEN = re.compile(
     r"""
-    (?P<ws>\s+)
-  | (?P<code>`[^`]*`)
+    (?P<code>`[^`]*`)
   | (?P<string>"[^"]*"|\u201c[^\u201d]*\u201d)
   | (?P<number>\d+(?:\.\d+)?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)(?P<possessive>['\u2019]s\b)?
   | (?P<op>>=|<=|!=|==|=|>|<|\+|-|\*|/|\||\(|\)|,|;|:|\.)
-  | (?P<other>.)
+  | (?P<other>\S)
     """,
     re.VERBOSE,
 )
@@ -55,18 +55,16 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     append = tokens.append
     for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind == "ws":
-            continue
-        start = match.start()
-        if kind == "word" or kind == "possessive":
+        kind = match.lastgroup or "other"
+        start, end = match.span()
+        if kind == "possessive":
             word = match.group("word")
+            append(Token("word", word, start, start + len(word), True, word.lower()))
+        else:
+            token = match.group()
             append(
-                Token("word", word, start, start + len(word), kind == "possessive", word.lower())
+                Token(kind, token, start, end, False, token.lower() if kind == "word" else token)
             )
-            continue
-        token = match.group()
-        append(Token(kind or "other", token, start, match.end(), False, token))
     return tokens
 
 

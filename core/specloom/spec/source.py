@@ -48,7 +48,7 @@ def decode_spec(data: bytes | str) -> DecodedSource:
     return DecodedSource(text=text, problems=tuple(problems))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Segment:
     """One line of a span: its offset in the span's text and where it starts in the source."""
 
