@@ -3,9 +3,10 @@ actions without a flow, and entities no endpoint or flow reaches."""
 
 from __future__ import annotations
 
+from specloom.analysis.flows import walk_steps
 from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
-from specloom.ir.behaviour import CreateStep, ForEachStep, IfStep, Step
+from specloom.ir.behaviour import CreateStep
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.names import plural, snake
 
@@ -57,20 +58,10 @@ def check_reachable_entities(ir: ApplicationIR, sink: DiagnosticSink) -> None:
             if field.type.kind == "collection" and entity.name in reached and field.type.entity:
                 reached.add(field.type.entity)
 
-    def visit(steps: list[Step]) -> None:
-        for step in steps:
+    for flow in ir.behaviour.flows:
+        for step in walk_steps(flow.steps):
             if isinstance(step, CreateStep):
                 reached.add(step.entity)
-            elif isinstance(step, ForEachStep):
-                visit(step.steps)
-            elif isinstance(step, IfStep):
-                visit(step.then)
-                visit(step.otherwise)
-            elif step.kind == "find":
-                visit(step.otherwise)
-
-    for flow in ir.behaviour.flows:
-        visit(flow.steps)
     if not ir.api.endpoints:
         return
     for entity in ir.domain.entities:

@@ -274,6 +274,15 @@ class SpecParser:
                 block.span.range(),
             )
 
+    def section_intro(self, blocks: list[Block], where: str) -> None:
+        """What stands between a section's heading and its first `###`: paragraphs
+        describe (a requirement in them is flagged); anything else is reported."""
+        for block in blocks:
+            if isinstance(block, Paragraph):
+                self.flag_prose_requirements(block.span)
+            else:
+                self.not_interpreted(block, where)
+
     def nested_not_interpreted(self, item: Item, where: str) -> None:
         for child in item.children:
             self.not_interpreted(child, where)
@@ -295,11 +304,7 @@ class SpecParser:
         for section in sections:
             for subsection in section.subsections:
                 if subsection.heading is None:
-                    for block in subsection.blocks:
-                        if isinstance(block, Paragraph):
-                            self.flag_prose_requirements(block.span)
-                        else:
-                            self.not_interpreted(block, "not under an '### Entity' heading")
+                    self.section_intro(subsection.blocks, "not under an '### Entity' heading")
                     continue
                 name = subsection.heading.text.strip()
                 if not ENTITY_NAME.match(name):
@@ -395,11 +400,7 @@ class SpecParser:
         for section in sections:
             for subsection in section.subsections:
                 if subsection.heading is None:
-                    for block in subsection.blocks:
-                        if isinstance(block, Paragraph):
-                            self.flag_prose_requirements(block.span)
-                        else:
-                            self.not_interpreted(block, "not under a '### F1. Flow' heading")
+                    self.section_intro(subsection.blocks, "not under a '### F1. Flow' heading")
                     continue
                 flow = parser.heading(subsection.heading)
                 items: list[Item] = []
