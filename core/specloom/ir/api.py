@@ -72,7 +72,9 @@ class ApiModel(Node):
     _by_id: KeyedList = PrivateAttr(default_factory=KeyedList)
 
     def endpoint(self, endpoint_id: str) -> Endpoint | None:
-        found: Endpoint | None = self._by_id.get(self.endpoints, "id", endpoint_id)
+        # the private index read without pydantic's (slow) attribute hook: hot path
+        index: KeyedList = object.__getattribute__(self, "__pydantic_private__")["_by_id"]
+        found: Endpoint | None = index.get(self.endpoints, "id", endpoint_id)
         return found
 
     def __eq__(self, other: object) -> bool:

@@ -134,7 +134,9 @@ class DomainModel(Node):
     _by_name: KeyedList = PrivateAttr(default_factory=KeyedList)
 
     def entity(self, name: str) -> Entity | None:
-        found: Entity | None = self._by_name.get(self.entities, "name", name)
+        # the private index read without pydantic's (slow) attribute hook: hot path
+        index: KeyedList = object.__getattribute__(self, "__pydantic_private__")["_by_name"]
+        found: Entity | None = index.get(self.entities, "name", name)
         return found
 
     def __eq__(self, other: object) -> bool:

@@ -84,6 +84,7 @@ def analyse_spec(ir: ApplicationIR, sink: DiagnosticSink) -> None:
 
 def compile_spec(data: bytes | str, source: str = "") -> CompileResult:
     """Parse (phase 1) and analyse (phase 2) a spec. Never raises on any input."""
-    ir, sink = parse_spec(data, source)
-    analyse_spec(ir, sink)
+    with _without_gc():  # once for both phases: re-enabling it in between costs a pass
+        ir, sink = parse_spec(data, source)
+        analyse_spec(ir, sink)
     return CompileResult(ir, sink.sorted())
