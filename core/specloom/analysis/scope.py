@@ -28,7 +28,7 @@ from specloom.spec.names import did_you_mean, entity_aliases, listing
 NUMERIC = frozenset({"integer", "decimal"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Type:
     """`kind` is a scalar kind, `record` or `collection` (of `entity`), or `state`
     (an enum state literal, its name in `values`)."""

@@ -81,25 +81,18 @@ _KEYWORDS = frozenset({"required", "optional", "unique", "positive", "readonly"}
 _SET_ON = re.compile(r"^set on (create|update)(?: and (create|update))?$", re.I)
 
 
-def split_top_level(text: str, separator: str = ",") -> list[tuple[int, int]]:
-    """Offsets of the parts of `text` split at `separator`, outside (), ``, and quotes."""
+_TOP_LEVEL_COMMA = re.compile(r"\((?:[^()]|\([^()]*\))*\)|`[^`]*`|\"[^\"]*\"|,")
+
+
+def split_top_level(text: str) -> list[tuple[int, int]]:
+    """Offsets of the comma-separated parts of `text`; commas inside parentheses (two
+    levels), backticks and double quotes do not split."""
     parts: list[tuple[int, int]] = []
-    depth = 0
-    quote = ""
     start = 0
-    for index, char in enumerate(text):
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in '`"':
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth = max(depth - 1, 0)
-        elif char == separator and depth == 0:
-            parts.append((start, index))
-            start = index + 1
+    for match in _TOP_LEVEL_COMMA.finditer(text):
+        if match.group() == ",":
+            parts.append((start, match.start()))
+            start = match.end()
     parts.append((start, len(text)))
     return parts
 
