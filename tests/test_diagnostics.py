@@ -1219,7 +1219,7 @@ def test_an_input_that_is_not_a_name_is_not_understood() -> None:
 
 def test_an_input_of_unknown_type_asks_for_a_type() -> None:
     text = flow_spec("Input: nme\n- Set customer.credit to 0.")
-    expect(text, "SL411", "nme", "did you mean 'name'", "give it a type, as in 'nme (integer)'")
+    expect(text, "SL411", "nme", "did you mean 'name'", "give it a type, as in 'nme (string)'")
 
 
 def test_an_input_with_an_explicit_type_is_fine() -> None:

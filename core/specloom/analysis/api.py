@@ -3,10 +3,9 @@ actions without a flow, and entities no endpoint or flow reaches."""
 
 from __future__ import annotations
 
-from specloom.analysis.flows import walk_steps
 from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
-from specloom.ir.behaviour import CreateStep
+from specloom.ir.behaviour import CreateStep, walk_steps
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.names import plural, snake
 

@@ -7,8 +7,6 @@ and fills in the reference a `Find` or `For each` query follows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from specloom.analysis.scope import ID_TYPE, NUMERIC, Assigned, Scope, Type, type_of_field
 from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
@@ -33,24 +31,12 @@ from specloom.ir.behaviour import (
     SetFromInput,
     SetStep,
     Step,
+    walk_steps,
 )
 from specloom.ir.common import SourceRange
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.entities import SCALAR_TYPES
 from specloom.spec.names import did_you_mean, entity_aliases, singular
-
-
-def walk_steps(steps: list[Step]) -> Iterator[Step]:
-    """Every step, nested ones included, in order."""
-    for step in steps:
-        yield step
-        if isinstance(step, ForEachStep):
-            yield from walk_steps(step.steps)
-        elif isinstance(step, IfStep):
-            yield from walk_steps(step.then)
-            yield from walk_steps(step.otherwise)
-        elif isinstance(step, FindStep):
-            yield from walk_steps(step.otherwise)
 
 
 def flow_scope(ir: ApplicationIR, flow: Flow, endpoint: Endpoint, sink: DiagnosticSink) -> Scope:

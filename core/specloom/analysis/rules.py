@@ -75,6 +75,7 @@ def check_overlap(ir: ApplicationIR, rule: Rule, body: NoOverlapRule, sink: Diag
                 f"{entity.name} has no field '{key}' to group by{did_you_mean(key, names)}",
                 body.range,
             )
+    rule_scope(ir, entity, sink).check_filters(body.filters, entity.name)
     if not body.start:
         found = infer_range(ir, entity)
         if found is None:

@@ -23,7 +23,7 @@ from specloom.ir.behaviour import (
 from specloom.ir.common import SourceRange
 from specloom.ir.domain import ORDERED_KINDS, TEXTUAL_KINDS, Entity, Field
 from specloom.spec.diagnostics import DiagnosticSink
-from specloom.spec.names import did_you_mean, entity_aliases, listing
+from specloom.spec.names import did_you_mean, entity_aliases, listing, snake
 
 NUMERIC = frozenset({"integer", "decimal"})
 
@@ -149,6 +149,10 @@ class Scope:
         """The type of a path, or None after reporting why it does not resolve."""
         first = path.parts[0]
         current = self.lookup(first)
+        if current is None and first[:1].isupper():
+            current = self.lookup(snake(first))  # 'Respond 201 with the Ticket'
+            if current is not None:
+                path.parts = [snake(first), *path.parts[1:]]
         if current is None and self.owner is not None:
             fields = [name for name in self.visible() if name not in ("self", "id")]
             self.sink.add(

@@ -6,6 +6,7 @@ and back without losing which variant a node is.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import Field as PydanticField
@@ -288,6 +289,19 @@ class Flow(Node):
     steps: list[Step] = PydanticField(default_factory=list)
 
 
+def walk_steps(steps: list[Step]) -> Iterator[Step]:
+    """Every step, nested ones included, in order."""
+    for step in steps:
+        yield step
+        if isinstance(step, ForEachStep):
+            yield from walk_steps(step.steps)
+        elif isinstance(step, IfStep):
+            yield from walk_steps(step.then)
+            yield from walk_steps(step.otherwise)
+        elif isinstance(step, FindStep):
+            yield from walk_steps(step.otherwise)
+
+
 # --- rules -----------------------------------------------------------------
 
 
@@ -303,13 +317,15 @@ class CompareRule(Node):
 
 class NoOverlapRule(Node):
     """`Two time entries of the same consultant never overlap`: half-open ranges
-    [start, end) of records sharing `key` are disjoint."""
+    [start, end) of records sharing `key` are disjoint; `filters` limit the records
+    the rule holds for (`... of the same room with status BOOKED never overlap`)."""
 
     kind: Literal["no_overlap"] = "no_overlap"
     entity: str
     key: list[str]
     start: str
     end: str
+    filters: list[Filter] = PydanticField(default_factory=list)
 
 
 class CardinalityRule(Node):
@@ -370,5 +386,6 @@ for _model in (
     AdjustStep,
     CompareRule,
     CardinalityRule,
+    NoOverlapRule,
 ):
     _model.model_rebuild()

@@ -28,7 +28,7 @@ from specloom.spec.source import Span
 
 REQUIREMENT_ID = re.compile(r"^\s*([A-Z]{1,4}\d+(?:\.\d+)*)[.:)]\s+")
 _LINE = re.compile(
-    r"^(?P<method>GET|POST|PUT|PATCH|DELETE|CRUD)\s+(?P<path>/\S*?)(?::\s*(?P<rest>.*?))?\.?\s*$",
+    r"^(?P<method>GET|POST|PUT|PATCH|DELETE|CRUD)\s+(?P<path>/\S*?)(?::(?:\s+(?P<rest>.*?))?)?\.?\s*$",
     re.IGNORECASE,
 )
 _SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
@@ -51,9 +51,8 @@ _FIELD_LIST = re.compile(r"[a-z_][a-z0-9_]*(?:\s*(?:,|\band\b)\s*[a-z_][a-z0-9_]
 _CLAUSE_NAME = re.compile(
     r"-?([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|ascending|desc|descending)\b)?", re.I
 )
-_CONTINUATION = re.compile(
-    r"(?:and\s+)?-?[a-z_][a-z0-9_]*(?:\s+(?:asc|ascending|desc|descending))?", re.I
-)
+_ONE_NAME = r"-?[a-z_][a-z0-9_]*(?:\s+(?:asc|ascending|desc|descending))?"
+_CONTINUATION = re.compile(rf"(?:and\s+)?{_ONE_NAME}(?:\s+and\s+{_ONE_NAME})*", re.I)
 
 
 @dataclass(slots=True)
@@ -248,7 +247,8 @@ class EndpointParser:
                 fail(
                     "SL303",
                     f"'{segment}' is not a path segment: use lower-case words, digits, '-' and "
-                    "'_', and '{name}' for parameters",
+                    "'_', and '{name}' for parameters"
+                    + (f" (write '{{{segment[1:]}}}')" if segment.startswith(":") else ""),
                     index,
                 )
                 return None

@@ -76,7 +76,7 @@ _DEFAULT = re.compile(r"^(?:default(?:s)?(?:\s+to|:)?|=)\s+(.+)$", re.I)
 _UNIQUE_WITH = re.compile(
     r"^unique\s+(?:together\s+with|with|per|within|for each|in)\s+(.+)$", re.I
 )
-_MORE_NAMES = re.compile(r"(?:and\s+)?[a-z_][a-z0-9_]*")
+_MORE_NAMES = re.compile(r"(?:and\s+)?[a-z_][a-z0-9_]*(?:\s+and\s+[a-z_][a-z0-9_]*)*")
 _KEYWORDS = frozenset({"required", "optional", "unique", "positive", "readonly"})
 _SET_ON = re.compile(r"^set on (create|update)(?: and (create|update))?$", re.I)
 

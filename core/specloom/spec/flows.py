@@ -299,7 +299,7 @@ class FlowParser:
         start = cursor.next().start
         cursor.accept_word("a", "an", "the", "new")
         cursor.accept_word("new")
-        entity = cursor.expect_name("an entity name, as in 'Create a Loan'")
+        entity = self.entity_phrase(cursor, "an entity name, as in 'Create a Loan'", ("with",))
         expressions = ExpressionParser(cursor)
         fields: list[FieldValue] = []
         if cursor.accept_word("with"):
@@ -308,7 +308,7 @@ class FlowParser:
                 name = cursor.expect_name("a field of the new record")
                 if "." in name.text:
                     raise cursor.error(
-                        f"name the field of the new {entity.text} and where its value comes "
+                        f"name the field of the new {entity} and where its value comes "
                         f"from, as in 'amount = {name.text}'"
                     )
                 value: PathExpr | object
@@ -329,22 +329,36 @@ class FlowParser:
                 cursor.accept_word("and")
         cursor.expect_end()
         return CreateStep(
-            entity=entity.text,
-            variable=snake(entity.text),
+            entity=entity,
+            variable=snake(entity),
             fields=fields,
             range=cursor.range(start),
         )
 
+    @staticmethod
+    def entity_phrase(cursor: Cursor, what: str, stops: tuple[str, ...]) -> str:
+        """An entity named as in its heading (`TimeEntry`) or in words (`time entry`);
+        analysis resolves the words to the entity."""
+        words = [cursor.expect_name(what).text]
+        while len(words) < 4:
+            token = cursor.peek()
+            if token is None or token.kind != "word" or token.lower in stops or "." in token.text:
+                break
+            words.append(cursor.next().text)
+        return " ".join(words)
+
     def query(self, cursor: Cursor, entity_start: int) -> RecordQuery:
         expressions = ExpressionParser(cursor)
-        entity = cursor.expect_name("an entity name")
+        entity = self.entity_phrase(
+            cursor, "an entity name", ("records", "record", "of", "for", "in", "with", "where")
+        )
         cursor.accept_word("records", "record")
         owner = None
         if cursor.accept_word("of", "for", "in"):
             owner = expressions.path("the record they belong to")
         filters = expressions.filters()
         return RecordQuery(
-            entity=entity.text, owner=owner, filters=filters, range=cursor.range(entity_start)
+            entity=entity, owner=owner, filters=filters, range=cursor.range(entity_start)
         )
 
     def find(self, cursor: Cursor) -> FindStep:

@@ -8,17 +8,39 @@ from __future__ import annotations
 
 from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
-from specloom.ir.behaviour import Flow, FlowInput
+from specloom.ir.behaviour import CreateStep, FindStep, Flow, FlowInput, ForEachStep, walk_steps
 from specloom.ir.domain import Entity, Field
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.entities import SCALAR_TYPES
-from specloom.spec.names import did_you_mean
+from specloom.spec.names import EntityNames, did_you_mean, snake
 
 
 def link(ir: ApplicationIR, sink: DiagnosticSink) -> None:
     link_references(ir, sink)
+    link_step_entities(ir)
     link_flows(ir, sink)
     link_rule_statuses(ir)
+
+
+def link_step_entities(ir: ApplicationIR) -> None:
+    """`Create a ticket`, `Find the stock item of ...`: the entity named in words gets
+    its heading's name (an unknown one is left as written, for analysis to report)."""
+    names = EntityNames(entity.name for entity in ir.domain.entities)
+    for flow in ir.behaviour.flows:
+        for step in walk_steps(flow.steps):
+            query = None
+            if isinstance(step, CreateStep):
+                found = names.find(step.entity)
+                if found is not None:
+                    step.entity, step.variable = found, snake(found)
+            elif isinstance(step, (FindStep, ForEachStep)):
+                query = step.query
+            if query is not None:
+                found = names.find(query.entity)
+                if found is not None:
+                    query.entity = found
+                    if isinstance(step, FindStep):
+                        step.variable = snake(found)
 
 
 def link_rule_statuses(ir: ApplicationIR) -> None:
@@ -140,9 +162,11 @@ def link_flows(ir: ApplicationIR, sink: DiagnosticSink) -> None:
 
 
 def link_inputs(ir: ApplicationIR, flow: Flow, endpoint: Endpoint, sink: DiagnosticSink) -> None:
-    candidates = [ir.domain.entity(endpoint.entity)]
-    if endpoint.target and endpoint.target != endpoint.entity:
-        candidates.append(ir.domain.entity(endpoint.target))
+    # The records the flow creates come first: an input is most often one of their
+    # fields (`quantity` of the StockMovement that receiving stock creates).
+    created = [s.entity for s in walk_steps(flow.steps) if isinstance(s, CreateStep)]
+    names = [*created, endpoint.entity, endpoint.target or endpoint.entity]
+    candidates = [ir.domain.entity(name) for name in dict.fromkeys(names)]
     entities = [entity for entity in candidates if entity is not None]
     for flow_input in flow.inputs:
         if not link_input(flow_input, entities):
@@ -152,7 +176,7 @@ def link_inputs(ir: ApplicationIR, flow: Flow, endpoint: Endpoint, sink: Diagnos
                 "SL411",
                 f"cannot tell the type of input '{flow_input.name}': it is not a field of "
                 f"{where}{did_you_mean(flow_input.name, fields)}; give it a type, as in "
-                f"'{flow_input.name} (integer)'",
+                f"'{flow_input.name} (string)' or '{flow_input.name} (integer)'",
                 flow_input.range,
             )
 

@@ -37,6 +37,7 @@ _HALF_OPEN_NOTE = re.compile(
     r"^\s*(?:one|a \w+|an \w+) that ends when another starts does not overlap(?: it)?\.?\s*$",
     re.I,
 )
+_MODALS = ("must", "may", "can", "should", "shall", "will", "do", "does")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "zero": 0}
 _ADJECTIVES: dict[str, tuple[CompareOp, str]] = {
     "negative": ("<", "0"),
@@ -236,13 +237,15 @@ class RuleParser:
         key = [cursor.expect_name("the field they share").text]
         while cursor.accept_word("and") or cursor.accept_op(","):
             key.append(cursor.expect_name("the field they share").text)
+        filters = ExpressionParser(cursor).filters()
         if negative:
             cursor.accept_word("ever", "may", "can", "do", "will")
             cursor.accept_word("ever")
-        else:
-            cursor.accept_word("ever")
-            cursor.expect_word("never", "do", "must", "may", "can", hint=" ('... never overlap')")
-            cursor.accept_word("not")
+        elif not (cursor.accept_word("never", "cannot") or self.modal_not(cursor)):
+            raise cursor.error(
+                "a no-overlap rule says they never overlap: write 'never overlap' or "
+                "'must not overlap'"
+            )
         cursor.expect_word("overlap", hint=" ('... never overlap')")
         cursor.accept_words("in time")
         range_start = range_end = ""
@@ -253,8 +256,21 @@ class RuleParser:
         if entity is None:
             return None
         return NoOverlapRule(
-            entity=entity, key=key, start=range_start, end=range_end, range=cursor.range(start)
+            entity=entity,
+            key=key,
+            start=range_start,
+            end=range_end,
+            filters=filters,
+            range=cursor.range(start),
         )
+
+    @staticmethod
+    def modal_not(cursor: Cursor) -> bool:
+        """'must not', 'may never', 'does not', 'should not': a negated modal verb."""
+        if cursor.at_word(*_MODALS) and cursor.at_word("not", "never", ahead=1):
+            cursor.index += 2
+            return True
+        return False
 
     def at_most(self, cursor: Cursor, owner: str) -> CardinalityRule | None:
         start = cursor.offset()
