@@ -63,6 +63,8 @@ def type_of_field(field: Field) -> Type:
 
 def compatible(left: Type, right: Type) -> bool:
     """Can these two be compared, or can `right` be stored into `left`?"""
+    if left.kind == "null" or right.kind == "null":
+        return True  # 'is set', 'is missing', 'set x to null'
     if left.kind == "state" or right.kind == "state":
         other = right if left.kind == "state" else left
         return other.kind in ("enum", "state")
@@ -274,6 +276,8 @@ class Scope:
             return None
         if expr.function == "sum":
             return inner.numeric(value_type, expr.value)
+        if expr.function == "average":
+            return Type("decimal") if inner.numeric(value_type, expr.value) else None
         if not is_ordered(value_type.kind):
             self.sink.add(
                 "SL407",

@@ -81,7 +81,7 @@ class AggregateExpr(Node):
     """
 
     kind: Literal["aggregate"] = "aggregate"
-    function: Literal["count", "sum", "min", "max"]
+    function: Literal["count", "sum", "min", "max", "average"]
     collection: PathExpr
     variable: str | None = None
     value: Expr | None = None

@@ -54,7 +54,7 @@ class Node(BaseModel):
     range: SourceRange = ZERO_RANGE
 
 
-ValueKind = Literal["integer", "decimal", "string", "boolean", "enum"]
+ValueKind = Literal["integer", "decimal", "string", "boolean", "enum", "null"]
 
 
 class Value(BaseModel):
@@ -65,7 +65,9 @@ class Value(BaseModel):
     kind: ValueKind
     text: str
 
-    def python(self) -> int | Decimal | bool | str:
+    def python(self) -> int | Decimal | bool | str | None:
+        if self.kind == "null":
+            return None
         if self.kind == "integer":
             return int(self.text)
         if self.kind == "decimal":

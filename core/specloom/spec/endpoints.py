@@ -110,7 +110,7 @@ class EndpointParser:
         rest = match.group("rest") or ""
         rest_start = body_start + (match.start("rest") if match.group("rest") else len(text))
         resolved = self.resolve_path(path, path_range, span, path_start)
-        if resolved is None:
+        if resolved is None or self.misspelt_listing(method, resolved, path, span, path_start):
             return []
         explicit = bool(endpoint_id)
         if method == "CRUD":
@@ -307,21 +307,35 @@ class EndpointParser:
                     index,
                 )
                 return None
-            near = closest(segment, self._children(current) + self._referrers(current))
-            if near is not None:
-                fail(
-                    "SL302",
-                    f"'{segment}' names neither an action nor a collection of {current.name}; "
-                    f"did you mean '{near}'?",
-                    index,
-                )
-                return None
             return ResolvedPath("action", current.name, target, parent, parent_field, parameters)
         assert current is not None
         hint = "item" if on_item else "collection"
         if not on_item:
             target = parent if parent is not None else None
         return ResolvedPath(hint, current.name, target, parent, parent_field, parameters)
+
+    def misspelt_listing(
+        self, method: str, resolved: ResolvedPath, path: str, span: Span, path_start: int
+    ) -> bool:
+        """`GET /customers/{id}/ordrs` reads as an action named 'ordrs'; a GET whose last
+        word is close to what the record holds is more likely a typo. Reports it."""
+        if method != "GET" or resolved.kind_hint != "action":
+            return False
+        entity = self.domain.entity(resolved.entity)
+        segment = path.rstrip("/").rsplit("/", 1)[-1]
+        if entity is None:
+            return False
+        near = closest(segment, self._children(entity) + self._referrers(entity))
+        if near is None:
+            return False
+        start = path_start + path.rstrip("/").rfind("/") + 1
+        self.sink.add(
+            "SL302",
+            f"'{segment}' names neither an action nor a collection of {entity.name}; "
+            f"did you mean '{near}'?",
+            span.range(start, start + len(segment)),
+        )
+        return True
 
     def child_collection(self, parent: Entity, segment: str) -> tuple[str, str] | None:
         """(child entity, link) for `/parents/{id}/<segment>`: a collection field of the

@@ -20,6 +20,8 @@ filter     := field [compare] atom
 
 from __future__ import annotations
 
+from typing import Literal
+
 from specloom.ir.behaviour import (
     AggregateExpr,
     BinaryExpr,
@@ -79,7 +81,20 @@ _PHRASES: list[tuple[str, CompareOp]] = [
 _PHRASES_BY_FIRST_WORD: dict[str, list[tuple[str, CompareOp]]] = {}
 for _phrase, _op in _PHRASES:
     _PHRASES_BY_FIRST_WORD.setdefault(_phrase.split()[0], []).append((_phrase, _op))
-_AGGREGATES = ("count", "sum", "min", "max")
+_AGGREGATES = ("count", "sum", "min", "max", "average")
+_FUNCTIONS: dict[str, Literal["sum", "min", "max", "average"]] = {
+    "sum": "sum",
+    "min": "min",
+    "max": "max",
+    "average": "average",
+}
+_PRESENT = frozenset({"given", "set", "present", "provided"})
+_ABSENT = frozenset({"missing", "null", "none", "absent", "unset"})
+_SIGNS: dict[str, tuple[CompareOp, str]] = {
+    "positive": (">", "0"),
+    "negative": ("<", "0"),
+    "zero": ("=", "0"),
+}
 _ARTICLES = frozenset({"the", "its", "their"})
 
 
@@ -129,29 +144,32 @@ class ExpressionParser:
     def predicate(self) -> Condition:
         cursor = self.cursor
         start = cursor.offset()
-        if cursor.accept_op("("):
-            with cursor.nested():
-                inner = self.condition()
-            cursor.expect_op(")")
-            return inner
-        left = self.expression()
-        if cursor.at_word("is") and (
-            cursor.at_word("given", "missing", ahead=1)
-            or (cursor.at_word("not", ahead=1) and cursor.at_word("given", ahead=2))
-        ):
+        if cursor.at_op("("):
+            mark = cursor.index
             cursor.next()
-            negated = cursor.accept_word("not") is not None
-            missing = cursor.next().lower == "missing"
-            if not isinstance(left, PathExpr) or len(left.parts) != 1:
-                raise ParseError(
-                    "only an input can be 'given': write the input's name, as in "
-                    "'total_copies is given'",
-                    start,
-                    cursor.last_end(),
-                )
-            return IsGiven(
-                input=left.parts[0], negated=negated != missing, range=cursor.range(start)
-            )
+            try:
+                with cursor.nested():
+                    inner = self.condition()
+                cursor.expect_op(")")
+                if not self._continues_a_value():
+                    return inner
+            except ParseError:
+                pass
+            cursor.index = mark  # an arithmetic group: '(seats - quantity) >= 0'
+        left = self.expression()
+        present = self._presence()
+        if present is not None:
+            if isinstance(left, PathExpr) and len(left.parts) == 1:
+                return IsGiven(input=left.parts[0], negated=not present, range=cursor.range(start))
+            null = LiteralExpr(value=literal("null", "null"), range=cursor.range(start))
+            op: CompareOp = "!=" if present else "="
+            return Comparison(op=op, left=left, right=null, range=cursor.range(start))
+        between = self._between(left, start)
+        if between is not None:
+            return between
+        adjective = self._adjective(left, start)
+        if adjective is not None:
+            return adjective
         mark = cursor.index
         try:
             op = self.comparison_operator()
@@ -162,6 +180,76 @@ class ExpressionParser:
             return Comparison(op="=", left=left, right=true, range=cursor.range(start))
         right = self.expression()
         return Comparison(op=op, left=left, right=right, range=cursor.range(start))
+
+    def _continues_a_value(self) -> bool:
+        """After '( ... )': does an operator or comparison follow, making the group a value?"""
+        token = self.cursor.peek()
+        if token is None:
+            return False
+        if token.kind == "op":
+            return token.text in _OPS or token.text in "+-*/"
+        return token.lower in ("is", "exceeds", "equals", "does", "never", "at") or (
+            token.lower in _PHRASES_BY_FIRST_WORD
+        )
+
+    def _presence(self) -> bool | None:
+        """'is given', 'is set', 'exists' (True); 'is missing', 'is not set', 'is null'
+        (False); None when no such phrase follows."""
+        cursor = self.cursor
+        if cursor.accept_word("exists"):
+            return True
+        if cursor.accept_words("does not exist"):
+            return False
+        if not cursor.at_word("is"):
+            return None
+        negated = cursor.at_word("not", ahead=1)
+        word = cursor.peek(2 if negated else 1)
+        if word is None or word.kind != "word":
+            return None
+        if word.lower in _PRESENT:
+            present = True
+        elif word.lower in _ABSENT:
+            present = False
+        else:
+            return None
+        cursor.index += 3 if negated else 2
+        return present != negated
+
+    def _between(self, left: Expr, start: int) -> Condition | None:
+        """'x is between 1 and 10' (both ends included)."""
+        cursor = self.cursor
+        if not (cursor.at_words("is between") or cursor.at_word("between")):
+            return None
+        cursor.accept_word("is")
+        cursor.next()
+        low = self.expression()
+        cursor.expect_word("and", hint=" (between <low> and <high>)")
+        high = self.expression()
+        where = cursor.range(start)
+        return BoolOp(
+            op="and",
+            operands=[
+                Comparison(op=">=", left=left, right=low, range=where),
+                Comparison(op="<=", left=left, right=high, range=where),
+            ],
+            range=where,
+        )
+
+    def _adjective(self, left: Expr, start: int) -> Condition | None:
+        """'x is positive', 'x is not negative', 'x is zero'."""
+        cursor = self.cursor
+        if not cursor.at_word("is"):
+            return None
+        negated = cursor.at_word("not", ahead=1)
+        word = cursor.peek(2 if negated else 1)
+        if word is None or word.kind != "word" or word.lower not in _SIGNS:
+            return None
+        cursor.index += 3 if negated else 2
+        op, number = _SIGNS[word.lower]
+        zero = LiteralExpr(value=literal("integer", number), range=cursor.range(word.start))
+        return Comparison(
+            op=_NEGATED[op] if negated else op, left=left, right=zero, range=cursor.range(start)
+        )
 
     def comparison_operator(self) -> CompareOp:
         cursor = self.cursor
@@ -265,9 +353,13 @@ class ExpressionParser:
         if token.kind != "word":
             raise cursor.error("expected a value, a name or an expression")
         lower = token.lower
-        if lower in ("true", "false"):
+        if lower in ("true", "false", "yes", "no"):
             cursor.next()
-            return LiteralExpr(value=literal("boolean", lower), range=cursor.range(start))
+            value = "true" if lower in ("true", "yes") else "false"
+            return LiteralExpr(value=literal("boolean", value), range=cursor.range(start))
+        if lower in ("null", "nothing"):
+            cursor.next()
+            return LiteralExpr(value=literal("null", "null"), range=cursor.range(start))
         if lower in ("now", "today"):
             cursor.next()
             clock = "now" if lower == "now" else "today"
@@ -316,7 +408,7 @@ class ExpressionParser:
         filters = self.filters()
         variable = _first_name(value)
         return AggregateExpr(
-            function="sum" if function == "sum" else "min" if function == "min" else "max",
+            function=_FUNCTIONS[function],
             collection=collection,
             variable=variable,
             value=value,

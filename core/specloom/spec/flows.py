@@ -236,6 +236,7 @@ class FlowParser:
 
     def guard(self, cursor: Cursor) -> Guard:
         start = cursor.next().start
+        cursor.accept_word("that")
         condition = ExpressionParser(cursor).condition()
         cursor.accept_op(",")
         cursor.expect_word("else", "otherwise", hint=' then a status and a message: else 409 "..."')
@@ -414,6 +415,7 @@ class FlowParser:
             cursor.expect_op(
                 ",", hint=" ('If <condition>:' with nested steps, or 'If <condition>, <step>')"
             )
+            cursor.accept_word("then")
             with cursor.nested():
                 inner = self.step(cursor, item)
             then = [inner] if inner is not None else []
