@@ -167,10 +167,13 @@ class RuleParser:
     def compare(self, cursor: Cursor, entity: str, start: int) -> CompareRule:
         left = self.field_path(cursor)
         negated = False
-        if cursor.accept_word("never"):
+        # 'never exceeds', 'cannot exceed', 'must not be', 'does not exceed', 'must be'
+        if cursor.accept_word("never", "cannot") or self.modal_not(cursor):
             negated = True
+        else:
+            cursor.accept_word(*_MODALS, "always")
         op: CompareOp = "="
-        if cursor.accept_word("is", "are"):
+        if cursor.accept_word("is", "are", "be"):
             if cursor.accept_word("never") or cursor.accept_word("not"):
                 negated = not negated
             else:
