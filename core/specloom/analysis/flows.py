@@ -327,6 +327,7 @@ class FlowChecker:
         elif step.collection is not None:
             collection = scope.collection(step.collection)
             element = collection.entity if collection else None
+            scope.check_filters(step.filters, element)
         inner = scope.child()
         if element is not None:
             inner.bind(step.variable, Type("record", element))

@@ -223,12 +223,14 @@ class DeleteStep(Node):
 
 
 class ForEachStep(Node):
-    """`For each line in invoice.lines:` with nested steps."""
+    """`For each line in invoice.lines:` with nested steps; `filters` keep some records
+    of the collection (`For each ticket in event.tickets with status VALID:`)."""
 
     kind: Literal["for_each"] = "for_each"
     variable: str
     collection: PathExpr | None = None
     query: RecordQuery | None = None
+    filters: list[Filter] = PydanticField(default_factory=list)
     steps: list[Step] = PydanticField(default_factory=list)
 
 

@@ -42,7 +42,7 @@ _LIST = re.compile(r"^(?:list|set) of\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+(?:via|by)
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _BOUND = re.compile(
     r"^(>=|<=|>|<|at least|at most|more than|greater than|less than|fewer than|after|before|"
-    r"on or after|on or before|later than|earlier than)\s+(.+)$",
+    r"on or after|on or before|later than|earlier than|min|max|minimum|maximum)\s+(.+)$",
     re.IGNORECASE,
 )
 _BOUND_OPS = {
@@ -62,6 +62,10 @@ _BOUND_OPS = {
     "on or before": "<=",
     "later than": ">",
     "earlier than": "<",
+    "min": ">=",
+    "minimum": ">=",
+    "max": "<=",
+    "maximum": "<=",
 }
 _BETWEEN = re.compile(rf"^between\s+({_NUMBER})\s+and\s+({_NUMBER})$", re.I)
 _LENGTH = re.compile(
@@ -72,7 +76,7 @@ _LENGTH = re.compile(
 _EXACT_LENGTH = re.compile(r"^length\s+(\d+)(?:\s*(?:\.\.|to|-)\s*(\d+))?$", re.I)
 _LENGTH_BETWEEN = re.compile(r"^length\s+between\s+(\d+)\s+and\s+(\d+)$", re.I)
 _PATTERN = re.compile(r"^(?:pattern|matches|format)\s+(`[^`]*`|\"[^\"]*\"|/.*/)$", re.I)
-_DEFAULT = re.compile(r"^(?:default(?:s)?(?:\s+to|:)?|=)\s+(.+)$", re.I)
+_DEFAULT = re.compile(r"^(?:default(?:s)?(?:\s+to|\s+is|:)?|=)\s+(.+)$", re.I)
 _UNIQUE_WITH = re.compile(
     r"^unique\s+(?:together\s+with|with|per|within|for each|in)\s+(.+)$", re.I
 )

@@ -26,6 +26,7 @@ from specloom.ir.behaviour import (
     CreateStep,
     DeleteStep,
     FieldValue,
+    Filter,
     FindStep,
     Flow,
     FlowInput,
@@ -271,7 +272,8 @@ class FlowParser:
         while True:
             assignment_start = cursor.offset()
             target = expressions.path("a field to set, as in 'loan.status'")
-            cursor.expect_word("to", hint=" (Set <field> to <value>)")
+            if cursor.accept_op("=") is None:
+                cursor.expect_word("to", hint=" (Set <field> to <value>)")
             value = expressions.expression()
             assignments.append(
                 Assignment(target=target, value=value, range=cursor.range(assignment_start))
@@ -386,10 +388,15 @@ class FlowParser:
         cursor.expect_word("in", "of")
         collection: PathExpr | None = None
         query: RecordQuery | None = None
-        if cursor.accept_word("the"):
+        filters: list[Filter] = []
+        following = cursor.peek(1)
+        if cursor.at_word("the") and not (following is not None and following.possessive):
+            cursor.next()
             query = self.query(cursor, cursor.offset())
         else:
-            collection = ExpressionParser(cursor).path("a collection, as in 'invoice.lines'")
+            expressions = ExpressionParser(cursor)
+            collection = expressions.path("a collection, as in 'invoice.lines'")
+            filters = expressions.filters()
         cursor.expect_op(":", hint=" then the steps for each record, nested below")
         cursor.expect_end()
         steps = self.steps(item.children)
@@ -399,6 +406,7 @@ class FlowParser:
             variable=variable.text,
             collection=collection,
             query=query,
+            filters=filters,
             steps=steps,
             range=cursor.range(start),
         )
