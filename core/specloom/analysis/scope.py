@@ -81,6 +81,20 @@ def compatible(left: Type, right: Type) -> bool:
     return left.kind == right.kind
 
 
+def _date_arithmetic(op: str, left: Type | None, right: Type | None) -> Type | None:
+    """Dates count in days: `check_out - check_in` is a number of days, `today + 30` and
+    `due_on - 7` are dates."""
+    if left is None or right is None:
+        return None
+    if op == "-" and left.kind == right.kind == "date":
+        return Type("integer")
+    if op in "+-" and left.kind == "date" and right.kind == "integer":
+        return Type("date")
+    if op == "+" and left.kind == "integer" and right.kind == "date":
+        return Type("date")
+    return None
+
+
 def is_ordered(kind: str) -> bool:
     return kind in ORDERED_KINDS
 
@@ -166,10 +180,16 @@ class Scope:
             return None
         if current is None:
             visible = self.visible()
+            state = self.state_named(first)
+            hint = (
+                f"; enum states are written in capitals: {state}"
+                if state
+                else did_you_mean(first, visible)
+            )
             self.sink.add(
                 self.unknown_name_code,
-                f"'{first}' is not a name known here{did_you_mean(first, visible)}; the names "
-                f"here are: {listing(visible) or 'none'}",
+                f"'{first}' is not a name known here{hint}; the names here are: "
+                f"{listing(visible) or 'none'}",
                 path.range,
             )
             return None
@@ -204,6 +224,15 @@ class Scope:
             walked = f"{walked}.{part}"
         return current
 
+    def state_named(self, word: str) -> str | None:
+        """The enum state a lower-case word stands for (`on_sale` for ON_SALE), if any."""
+        upper = word.upper()
+        for entity in self.ir.domain.entities:
+            for field in entity.fields:
+                if field.type.kind == "enum" and upper in field.type.values:
+                    return upper
+        return None
+
     def final_field(self, path: PathExpr) -> tuple[Entity, Field] | None:
         """The entity and field a path of two or more parts ends on (no diagnostics)."""
         if len(path.parts) < 2:
@@ -237,6 +266,9 @@ class Scope:
         if isinstance(expr, BinaryExpr):
             left = self.type_of(expr.left)
             right = self.type_of(expr.right)
+            dates = _date_arithmetic(expr.op, left, right)
+            if dates is not None:
+                return dates
             left = self.numeric(left, expr.left)
             right = self.numeric(right, expr.right)
             if left is None or right is None:

@@ -43,6 +43,7 @@ from specloom.ir.behaviour import (
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.document import Item
 from specloom.spec.endpoints import REQUIREMENT_ID
+from specloom.spec.entities import SCALAR_TYPES
 from specloom.spec.expressions import ExpressionParser
 from specloom.spec.names import IDENTIFIER, snake
 from specloom.spec.sentences import Cursor, ParseError
@@ -139,16 +140,25 @@ class FlowParser:
                 continue
             optional = all_optional
             explicit_type: str | None = None
-            for note in (item.group(2) or "").split(","):
-                note = note.strip()
+            for note in re.split(r"[,\s]+", item.group(2) or ""):
+                lower = note.lower()
                 if not note:
                     continue
-                if note.lower() == "optional":
+                if lower == "optional":
                     optional = True
-                elif note.lower() == "required":
+                elif lower == "required":
                     optional = False
+                elif lower in SCALAR_TYPES:
+                    explicit_type = lower
                 else:
-                    explicit_type = note
+                    self.sink.add(
+                        "SL411",
+                        f"'{note}' is not understood in the notes of input '{item.group(1)}': "
+                        "write a type (string, text, integer, decimal, boolean, date, "
+                        "datetime, uuid, email, url) and/or 'optional'; constraints belong "
+                        "to fields or to Require steps",
+                        where,
+                    )
             result.append(
                 FlowInput(
                     name=item.group(1),
