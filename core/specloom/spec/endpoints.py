@@ -106,10 +106,9 @@ class EndpointParser:
         method = match.group("method").upper()
         path = match.group("path").rstrip(":")
         path_start = body_start + match.start("path")
-        path_range = span.range(path_start, path_start + len(path))
         rest = match.group("rest") or ""
         rest_start = body_start + (match.start("rest") if match.group("rest") else len(text))
-        resolved = self.resolve_path(path, path_range, span, path_start)
+        resolved = self.resolve_path(path, span, path_start)
         if resolved is None or self.misspelt_listing(method, resolved, path, span, path_start):
             return []
         explicit = bool(endpoint_id)
@@ -188,9 +187,7 @@ class EndpointParser:
 
     # --- paths ----------------------------------------------------------------
 
-    def resolve_path(
-        self, path: str, where: object, span: Span, path_start: int
-    ) -> ResolvedPath | None:
+    def resolve_path(self, path: str, span: Span, path_start: int) -> ResolvedPath | None:
         segments = path.strip("/").split("/") if path.strip("/") else []
         offsets: list[int] = []
         cursor = path_start + 1

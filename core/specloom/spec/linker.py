@@ -96,7 +96,7 @@ def link_collection(parent: Entity, field: Field, child: Entity, sink: Diagnosti
         sink.add(
             "SL212",
             f"a {parent.name} holds {child.name} records only if each one refers back to it: "
-            f"add '- {_lower_first(parent.name)}: {parent.name}, required' to {child.name}",
+            f"add '- {snake(parent.name)}: {parent.name}, required' to {child.name}",
             field.type.range,
         )
     else:
@@ -106,12 +106,6 @@ def link_collection(parent: Entity, field: Field, child: Entity, sink: Diagnosti
             f"holds this collection, as in 'list of {child.name} via {back[0]}'",
             field.type.range,
         )
-
-
-def _lower_first(name: str) -> str:
-    from specloom.spec.names import snake
-
-    return snake(name)
 
 
 def link_flows(ir: ApplicationIR, sink: DiagnosticSink) -> None:
