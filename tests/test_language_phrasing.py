@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+from ir_helpers import literal, parts, step
 from specloom.ir.application import ApplicationIR
 from specloom.ir.behaviour import (
     AggregateExpr,
@@ -27,9 +28,7 @@ from specloom.ir.behaviour import (
     Guard,
     IfStep,
     IsGiven,
-    LiteralExpr,
     NoOverlapRule,
-    PathExpr,
     RespondStep,
     SetStep,
     Step,
@@ -58,22 +57,6 @@ def ir_of(text: str) -> ApplicationIR:
 
 def diagnostics(text: str) -> list[Diagnostic]:
     return compile_spec(text).diagnostics
-
-
-def parts(expr: Any) -> list[str]:
-    assert isinstance(expr, PathExpr), expr
-    return expr.parts
-
-
-def literal(expr: Any) -> tuple[str, str]:
-    assert isinstance(expr, LiteralExpr), expr
-    return expr.value.kind, expr.value.text
-
-
-def step(steps: list[Step], index: int, kind: type[Any]) -> Any:
-    found = steps[index]
-    assert isinstance(found, kind), found
-    return found
 
 
 def comparison(condition: Any) -> tuple[str, list[str], tuple[str, str]]:

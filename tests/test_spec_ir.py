@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+from ir_helpers import literal, parts, step
 from specloom.ir.application import ApplicationIR
 from specloom.ir.behaviour import (
     AdjustStep,
@@ -28,14 +29,11 @@ from specloom.ir.behaviour import (
     Guard,
     IfStep,
     IsGiven,
-    LiteralExpr,
     NoOverlapRule,
-    PathExpr,
     RespondStep,
     Rule,
     SetFromInput,
     SetStep,
-    Step,
 )
 from specloom.ir.domain import Field
 from specloom.spec.compiler import compile_spec
@@ -73,22 +71,6 @@ def flow(text: str, flow_id: str) -> Flow:
 def rule(text: str, rule_id: str) -> Rule:
     rules = {r.id: r for r in ir_of(text).behaviour.rules}
     return rules[rule_id]
-
-
-def parts(expr: Any) -> list[str]:
-    assert isinstance(expr, PathExpr), expr
-    return expr.parts
-
-
-def literal(expr: Any) -> tuple[str, str]:
-    assert isinstance(expr, LiteralExpr), expr
-    return expr.value.kind, expr.value.text
-
-
-def step(steps: list[Step], index: int, kind: type[Any]) -> Any:
-    found = steps[index]
-    assert isinstance(found, kind), found
-    return found
 
 
 # --- entities, fields and constraints ----------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mutual_spec import MUTUAL
 from specloom.ir.application import ApplicationIR
 from specloom.plan.atomizer import atomize
 from specloom.plan.dag import assemble_plan, build_graph, find_cycles, levels, make_plan
@@ -21,24 +22,6 @@ from specloom.plan.render import plan_json
 CompileOk = Callable[[str], ApplicationIR]
 ROOT = Path(__file__).resolve().parents[2]
 
-MUTUAL = """# Mutual
-
-## Entities
-
-### Author
-- name: string, required
-- favourite: Book, optional
-- fans: list of Book
-
-### Book
-- title: string, required
-- author: Author, optional
-- admirers: list of Author
-
-## Endpoints
-- A1. CRUD /authors
-- B1. CRUD /books
-"""
 
 THREE = """# Three
 

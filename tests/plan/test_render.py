@@ -9,31 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from mutual_spec import MUTUAL
 from specloom.ir.application import ApplicationIR
 from specloom.plan.dag import make_plan
 from specloom.plan.model import Plan
 from specloom.plan.render import node_ids, plan_json, plan_markdown, write_plan
 
 CompileOk = Callable[[str], ApplicationIR]
-
-MUTUAL = """# Mutual
-
-## Entities
-
-### Author
-- name: string, required
-- favourite: Book, optional
-- fans: list of Book
-
-### Book
-- title: string, required
-- author: Author, optional
-- admirers: list of Author
-
-## Endpoints
-- A1. CRUD /authors
-- B1. CRUD /books
-"""
 
 
 @pytest.fixture(scope="module")
