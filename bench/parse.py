@@ -22,6 +22,8 @@ from pathlib import Path
 
 from specloom.spec.compiler import CompileResult, compile_spec
 
+from bench import stats
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 TARGET_MS = 50.0
@@ -246,12 +248,11 @@ class Result:
 
     @property
     def median(self) -> float:
-        return statistics.median(self.times_ms)
+        return stats.median(self.times_ms)
 
     @property
     def p95(self) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+        return stats.p95(self.times_ms)
 
     @property
     def lines_per_second(self) -> float:

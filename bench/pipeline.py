@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ from specloom.plan.model import Plan, Task
 from specloom.store.base import RunStore
 from specloom.store.urls import open_store
 
+from bench import stats
 from bench.plan import synthetic_spec
 
 
@@ -126,9 +126,7 @@ async def measure(kind: str, runs: int, workspace: Path, spec: Path) -> tuple[fl
         finally:
             await store.close()
         per_task.append(duration / tasks)
-    per_task.sort()
-    p95 = per_task[min(len(per_task) - 1, round(0.95 * (len(per_task) - 1)))]
-    return statistics.median(per_task), p95, tasks
+    return stats.median(per_task), stats.p95(per_task), tasks
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,6 @@ under 1 s.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import time
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from pathlib import Path
 from specloom.plan.dag import make_plan
 from specloom.spec.compiler import compile_spec
 from specloom.spec.names import plural, snake
+
+from bench import stats
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TARGET_MS = 1000.0
@@ -199,12 +200,11 @@ class Result:
 
     @property
     def median(self) -> float:
-        return statistics.median(self.times_ms)
+        return stats.median(self.times_ms)
 
     @property
     def p95(self) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+        return stats.p95(self.times_ms)
 
 
 def measure(name: str, text: str, runs: int) -> Result:
