@@ -1,0 +1,139 @@
+"""Emitter of the repositories: `app/repositories/<entity>.py`, data access for one
+entity's records (get or 404, pages, add with uniqueness checks, delete)."""
+
+from __future__ import annotations
+
+from specloom.codegen import messages
+from specloom.codegen.pycode import Imports, docstring, module_text, py_string
+from specloom.ir.application import ApplicationIR
+from specloom.ir.domain import Entity
+from specloom.plan import naming
+
+
+def render_repository(ir: ApplicationIR, entity: Entity, requirement_ids: list[str]) -> str:
+    name = entity.name
+    imports = Imports()
+    imports.add("collections.abc", "Sequence")
+    imports.add("typing", "Any")
+    imports.add("sqlalchemy", "func", "select")
+    imports.add("sqlalchemy.orm", "Session")
+    imports.add("app.errors", "AppError")
+    imports.add(naming.model_module(name), name)
+    not_found = messages.not_found(name, "{record_id}")
+    lines = [
+        f"class {name}Repository:",
+        docstring(f"Data access for {name} records", requirement_ids),
+        "    def __init__(self, session: Session) -> None:",
+        "        self.session = session",
+        "",
+        f"    def find(self, record_id: int) -> {name} | None:",
+        f"        return self.session.get({name}, record_id)",
+        "",
+        f"    def get(self, record_id: int) -> {name}:",
+        f'        """The record, or 404 "{messages.not_found(name, "<id>")}"."""',
+        "        record = self.session.get(" + name + ", record_id)",
+        "        if record is None:",
+        f'            raise AppError(NOT_FOUND_STATUS, f"{not_found}")',
+        "        return record",
+        "",
+        "    def page(",
+        "        self,",
+        "        conditions: Sequence[Any],",
+        "        order: Sequence[Any],",
+        "        page: int,",
+        "        page_size: int,",
+        f"    ) -> tuple[list[{name}], int]:",
+        '        """One page of the records that meet every condition, and how many there are."""',
+        f"        query = select({name}).where(*conditions)",
+        "        total = self.session.scalar(select(func.count()).select_from(query.subquery()))",
+        "        rows = self.session.scalars(",
+        f"            query.order_by(*order, {name}.id).offset((page - 1) * page_size).limit(page_size)",
+        "        )",
+        "        return list(rows), total or 0",
+        "",
+        f"    def add(self, record: {name}) -> {name}:",
+        '        """Check the unique fields, store the record; defaults are filled on flush."""',
+        "        self.ensure_unique(record)",
+        "        self.session.add(record)",
+        "        self.session.flush()",
+        "        return record",
+        "",
+        f"    def ensure_unique(self, record: {name}) -> None:",
+        f'        """409 when another {name} has the same value of a unique field."""',
+    ]
+    imports.add("app.errors", "NOT_FOUND_STATUS")
+    unique = _unique_checks(entity, imports)
+    lines += unique or ["        return None"]
+    lines += ["", *_delete(ir, entity, imports)]
+    module = naming.repository_module(name)
+    return module_text(f"Data access for {name} records.", imports, ["\n".join(lines)], module)
+
+
+def _unique_checks(entity: Entity, imports: Imports) -> list[str]:
+    lines: list[str] = []
+    groups: list[list[str]] = [[f.name] for f in entity.fields if f.unique]
+    groups += [[f.name, *f.unique_with] for f in entity.fields if f.unique_with]
+    groups += [list(item.fields) for item in entity.unique_together]
+    if not groups:
+        return []
+    imports.add("app.errors", "DUPLICATE_STATUS")
+    lines.append("        with self.session.no_autoflush:")
+    for group in groups:
+        columns = [_json(entity, name) for name in group]
+        conditions = ", ".join(f"{entity.name}.{c} == record.{c}" for c in columns)
+        described = " and ".join(columns)
+        values = " ".join("{record." + c + "}" for c in columns)
+        message = messages.duplicate(entity.name, described, values)
+        lines += [
+            "            clash = self.session.scalar(",
+            f"                select({entity.name}.id).where({conditions}, "
+            f"{entity.name}.id != (record.id or 0))",
+            "            )",
+            "            if clash is not None:",
+            f'                raise AppError(DUPLICATE_STATUS, f"{message}")',
+        ]
+    return lines
+
+
+def _json(entity: Entity, name: str) -> str:
+    field = entity.field(name)
+    return field.json_name if field else name
+
+
+def _delete(ir: ApplicationIR, entity: Entity, imports: Imports) -> list[str]:
+    """Delete a record: its collections go with it; a plain reference to it refuses."""
+    lines = [
+        f"    def delete(self, record: {entity.name}) -> None:",
+        '        """Delete the record and its collections; 409 while another record refers to it."""',
+    ]
+    owned = {
+        (str(f.type.entity), str(f.type.via)) for f in entity.fields if f.type.kind == "collection"
+    }
+    checks = []
+    for other in ir.domain.entities:
+        for field in other.fields:
+            if field.type.kind != "reference" or field.type.entity != entity.name:
+                continue
+            if (other.name, field.name) in owned:
+                continue
+            checks.append((other.name, field.json_name))
+    if checks:
+        imports.add("app.errors", "CONFLICT_STATUS")
+        lines.append("        with self.session.no_autoflush:")
+    for other, column in checks:
+        if other != entity.name:
+            imports.add(naming.model_module(other), other)
+        message = messages.still_referenced(entity.name, "{record.id}", other)
+        lines += [
+            "            referring = self.session.scalar(",
+            f"                select({other}.id).where({other}.{column} == record.id).limit(1)",
+            "            )",
+            "            if referring is not None and referring != record.id:",
+            f'                raise AppError(CONFLICT_STATUS, f"{message}")',
+        ]
+    lines.append("        self.session.delete(record)")
+    return lines
+
+
+def quoted(text: str) -> str:
+    return py_string(text)

@@ -1,0 +1,182 @@
+"""Emitter of the rules: `app/rules/<entity>.py` holds one check per rule on that
+entity, and `app/rules/__init__.py` runs them on every write (`commit`)."""
+
+from __future__ import annotations
+
+from string import Template
+
+from specloom.analysis.rules import rule_scope
+from specloom.codegen import messages
+from specloom.codegen.fieldtypes import is_nullable
+from specloom.codegen.flowcode import ExprWriter
+from specloom.codegen.pycode import Imports, docstring, module_text, py_string
+from specloom.codegen.templates import template
+from specloom.ir.application import ApplicationIR
+from specloom.ir.behaviour import (
+    CardinalityRule,
+    CompareRule,
+    Comparison,
+    Filter,
+    NoOverlapRule,
+    Rule,
+)
+from specloom.ir.domain import Entity
+from specloom.plan import naming
+from specloom.spec.diagnostics import DiagnosticSink
+
+
+def rule_function(rule: Rule) -> str:
+    return naming.rule_symbol(rule).rsplit(".", 1)[1]
+
+
+def render_rules(ir: ApplicationIR, entity: str, rules: list[tuple[Rule, list[str]]]) -> str:
+    """The rules module of `entity`: one check per (rule, requirement IDs)."""
+    imports = Imports()
+    imports.add("sqlalchemy.orm", "Session")
+    imports.add("app.errors", "AppError")
+    imports.add(naming.model_module(entity), entity)
+    blocks = [_check(ir, rule, requirement_ids, imports) for rule, requirement_ids in rules]
+    return module_text(
+        f"The rules on {entity} records.", imports, blocks, own_module=naming.rules_module(entity)
+    )
+
+
+def _check(ir: ApplicationIR, rule: Rule, requirement_ids: list[str], imports: Imports) -> str:
+    body = rule.body
+    entity = ir.domain.entity(body.entity)
+    assert entity is not None
+    lines = [
+        f"def {rule_function(rule)}(session: Session, record: {entity.name}) -> None:",
+        docstring(rule.text, requirement_ids).rstrip("\n"),
+    ]
+    refusal = f"raise AppError({rule.status}, {py_string(messages.rule_message(rule))})"
+    if isinstance(body, CompareRule):
+        lines += _compare(ir, entity, body, refusal, imports)
+    elif isinstance(body, NoOverlapRule):
+        lines += _no_overlap(ir, entity, body, refusal, imports)
+    else:
+        lines += _cardinality(ir, entity, body, refusal, imports)
+    return "\n".join(lines)
+
+
+def _writer(ir: ApplicationIR, entity: Entity, owner: str, imports: Imports) -> ExprWriter:
+    writer = ExprWriter(ir, imports, rule_scope(ir, entity, DiagnosticSink()), owner)
+    for field in entity.fields:
+        writer.names.bind(field.name, f"record.{field.name}")
+        writer.nullable_names[field.name] = is_nullable(field) and field.is_stored
+    writer.names.bind("self", "record")
+    writer.names.bind("id", "record.id")
+    return writer
+
+
+def _compare(
+    ir: ApplicationIR, entity: Entity, body: CompareRule, refusal: str, imports: Imports
+) -> list[str]:
+    """A comparison with a missing value holds: rules constrain values that are there."""
+    writer = _writer(ir, entity, "rule", imports)
+    flipped = Comparison(op=_flip(body.op), left=body.left, right=body.right)  # type: ignore[arg-type]
+    broken = writer.comparison(flipped, writer.names, writer.scope)
+    missing = [
+        writer.expr(side, writer.names, writer.scope)
+        for side in (body.left, body.right)
+        if writer.nullable(side, writer.scope)
+    ]
+    present = " and ".join(f"{code} is not None" for code in missing)
+    if present and not broken.startswith(present):
+        broken = f"{present} and {broken}"
+    lines = [f"    if {broken}:", f"        {refusal}"]
+    return _clock(writer) + lines
+
+
+def _flip(op: str) -> str:
+    return {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
+
+
+def _clock(writer: ExprWriter) -> list[str]:
+    lines = []
+    if writer.uses_now or writer.uses_today:
+        writer.imports.add("app.database", "utcnow")
+        lines.append("    now = utcnow()")
+        if writer.uses_today:
+            lines.append("    today = now.date()")
+    return lines
+
+
+def _filters(
+    writer: ExprWriter, entity: Entity, filters: list[Filter]
+) -> tuple[list[str], list[str]]:
+    """The filters as SQL conditions on the model, and as a test of the record itself."""
+    columns: list[str] = []
+    own: list[str] = []
+    for item in filters:
+        field = entity.field(item.field)
+        column = field.json_name if field else item.field
+        value = writer.expr(item.value, writer.names, writer.scope)
+        op = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[item.op]
+        columns.append(f"{entity.name}.{column} {op} {value}")
+        own.append(f"record.{column} {op} {value}")
+    return columns, own
+
+
+def _no_overlap(
+    ir: ApplicationIR, entity: Entity, body: NoOverlapRule, refusal: str, imports: Imports
+) -> list[str]:
+    """Half-open ranges [start, end) of records sharing the key never overlap."""
+    imports.add("sqlalchemy", "select")
+    writer = _writer(ir, entity, "rule", imports)
+    name = entity.name
+    columns, own = _filters(writer, entity, body.filters)
+    keys = [(entity.field(k).json_name if entity.field(k) else k) for k in body.key]  # type: ignore[union-attr]
+    conditions = [f"{name}.id != record.id"]
+    conditions += [f"{name}.{key} == record.{key}" for key in keys]
+    conditions += [f"{name}.{body.start} < record.{body.end}", f"{name}.{body.end} > record.{body.start}"]
+    conditions += columns
+    present = [f"record.{body.start} is not None", f"record.{body.end} is not None", *own]
+    lines = _clock(writer)
+    lines += [f"    if not ({' and '.join(present)}):", "        return"]
+    lines += ["    clash = session.scalar(", f"        select({name}.id)"]
+    lines += [f"        .where({', '.join(conditions)})", "        .limit(1)", "    )"]
+    lines += ["    if clash is not None:", f"        {refusal}"]
+    return lines
+
+
+def _cardinality(
+    ir: ApplicationIR, entity: Entity, body: CardinalityRule, refusal: str, imports: Imports
+) -> list[str]:
+    """At most `maximum` records of the entity per owner, among those the filters keep."""
+    imports.add("sqlalchemy", "func", "select")
+    writer = _writer(ir, entity, "rule", imports)
+    name = entity.name
+    via = entity.field(body.via)
+    column = via.json_name if via else f"{body.via}_id"
+    columns, own = _filters(writer, entity, body.filters)
+    conditions = [f"{name}.{column} == record.{column}", *columns]
+    lines = _clock(writer)
+    kept = " and ".join([f"record.{column} is not None", *own])
+    lines += [f"    if not ({kept}):", "        return"]
+    lines += [
+        "    count = session.scalar(",
+        f"        select(func.count()).select_from({name}).where({', '.join(conditions)})",
+        "    )",
+        f"    if (count or 0) > {body.maximum}:",
+        f"        {refusal}",
+    ]
+    return lines
+
+
+def render_rules_package(ir: ApplicationIR) -> str:
+    """`app/rules/__init__.py`: `commit` and the checks of each entity."""
+    by_entity: dict[str, list[Rule]] = {}
+    for rule in ir.behaviour.rules:
+        by_entity.setdefault(rule.body.entity, []).append(rule)
+    import_lines = []
+    check_lines = []
+    for entity, rules in by_entity.items():
+        functions = [rule_function(rule) for rule in rules]
+        import_lines.append(
+            f"from {naming.rules_module(entity)} import {', '.join(sorted(set(functions)))}"
+        )
+        check_lines.append(f"    {py_string(entity)}: [{', '.join(functions)}],")
+    return Template(template("rules_package.py")).substitute(
+        imports="\n".join(import_lines), checks="\n".join(check_lines)
+    )
