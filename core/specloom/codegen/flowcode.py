@@ -97,6 +97,7 @@ class Reply:
 
     status: int
     entity: str | None
+    many: bool = False  # the answer is a list of records (`Respond 200 with order.lines`)
 
 
 class ExprWriter:
@@ -225,6 +226,9 @@ class ExprWriter:
             return f"len([{item} for {item} in {items}{kept}])"
         assert expr.value is not None
         value = self.expr(expr.value, inner, inner_scope)
+        if isinstance(expr.value, PathExpr) and self.nullable(expr.value, inner_scope):
+            present = f"{value} is not None"
+            kept = f"{kept} and {present}" if kept else f" if {present}"
         values = f"{value} for {item} in {items}{kept}"
         value_type = self.type_of(expr.value, inner_scope)
         if expr.function == "sum":
@@ -246,7 +250,7 @@ class ExprWriter:
             field = entity.field(each.field)
             column = field.json_name if field else each.field
             value = self.expr(each.value, names, scope)
-            parts.append(f"{item}.{column} {_PY_OP[each.op]} {value}")
+            parts.append(python_filter(f"{item}.{column}", each.op, value, _is_boolean(each.value)))
         return " and ".join(parts)
 
     # --- conditions ------------------------------------------------------------------
@@ -283,6 +287,8 @@ class ExprWriter:
             if self.nullable(expr, scope)
         ]
         compared = f"{left} {_PY_OP[op]} {right}"
+        if op in ("=", "!=") and _is_boolean(condition.right):
+            compared = f"{left} {'is' if op == '=' else 'is not'} {right}"
         if op in ("=", "!=") or not nullable:
             return compared
         if getattr(condition, "negated_null", False):
@@ -318,10 +324,12 @@ class FlowWriter(ExprWriter):
         for step in walk_steps(self.flow.steps):
             if isinstance(step, RespondStep) and step.status < 400:
                 entity = None
+                many = False
                 if step.body is not None:
                     found = self.scope_type_after(step.body)
                     entity = found.entity if found is not None else None
-                return Reply(step.status, entity)
+                    many = found is not None and found.kind == "collection"
+                return Reply(step.status, entity, many)
         if self.endpoint.kind == "create":
             return Reply(201, self.endpoint.entity)
         if self.endpoint.target is not None:
@@ -343,12 +351,15 @@ class FlowWriter(ExprWriter):
 
     def prologue(self) -> list[str]:
         lines: list[str] = []
+        previous: tuple[str, str] | None = None
         for parameter in self.endpoint.parameters:
             code = variable(parameter.entity)
             self.use_repository(parameter.entity)
             lines.append(
                 f"{code} = {parameter.entity}Repository(session).get({self.param(parameter.name)})"
             )
+            lines += self.belongs_to(parameter.entity, code, previous)
+            previous = (parameter.entity, code)
             self.names.bind_record(parameter.entity, code, every_alias=False)
             if self.endpoint.target == parameter.entity or self.default_record is None:
                 self.default_record = code
@@ -372,6 +383,23 @@ class FlowWriter(ExprWriter):
                 f"{self.endpoint.entity}"
             )
         return lines
+
+    def belongs_to(self, entity: str, code: str, parent: tuple[str, str] | None) -> list[str]:
+        """In `/orders/{id}/lines/{line_id}` the line must be one of the order's: 404 if not."""
+        if parent is None:
+            return []
+        links = [
+            f for f in self.entity(entity).fields
+            if f.type.kind == "reference" and f.type.entity == parent[0]
+        ]
+        if len(links) != 1:
+            return []
+        self.imports.add("app.errors", "AppError", "NOT_FOUND_STATUS")
+        missing = messages.not_found(entity, "{" + code + ".id}")
+        return [
+            f"if {code}.{links[0].json_name} != {parent[1]}.id:",
+            f'    raise AppError(NOT_FOUND_STATUS, f"{missing}")',
+        ]
 
     def param(self, name: str) -> str:
         return variable(name) if name != "id" else "record_id"
@@ -496,7 +524,7 @@ class FlowWriter(ExprWriter):
         field = entity.field(item.field)
         column = field.json_name if field else item.field
         value = self.expr(item.value, names, scope)
-        return f"{entity.name}.{column} {_PY_OP[item.op]} {value}"
+        return sql_filter(f"{entity.name}.{column}", item.op, value, _is_boolean(item.value))
 
     def for_each(self, step: ForEachStep, names: Names, scope: Scope, indent: int) -> list[str]:
         pad = "    " * indent
@@ -558,6 +586,24 @@ class FlowWriter(ExprWriter):
         self.imports.add("app.rules", "commit")
         answer = self.default_record if self.reply.entity is not None else None
         return ["    commit(session)", f"    return {answer or 'None'}"]
+
+def _is_boolean(expr: Expr) -> bool:
+    return isinstance(expr, LiteralExpr) and expr.value.kind == "boolean"
+
+
+def python_filter(subject: str, op: str, value: str, boolean: bool) -> str:
+    """`item.status == "DRAFT"`; booleans compare by identity (`item.billed is False`)."""
+    if boolean and op in ("=", "!="):
+        return f"{subject} {'is' if op == '=' else 'is not'} {value}"
+    return f"{subject} {_PY_OP[op]} {value}"
+
+
+def sql_filter(column: str, op: str, value: str, boolean: bool) -> str:
+    """`Invoice.status == "DRAFT"`; booleans as `TimeEntry.billed.is_(False)`."""
+    if boolean and op in ("=", "!="):
+        return f"{column}.{'is_' if op == '=' else 'is_not'}({value})"
+    return f"{column} {_PY_OP[op]} {value}"
+
 
 def _kind(found: Type | None) -> str:
     return found.kind if found is not None else ""

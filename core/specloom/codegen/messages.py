@@ -17,7 +17,14 @@ def not_found(entity: str, record_id: object) -> str:
 
 
 def duplicate(entity: str, field: str, value: object) -> str:
-    return f"{entity} with {field} {value} already exists"
+    """`Book with isbn 9781234567897 already exists`."""
+    return duplicate_group(entity, [(field, value)])
+
+
+def duplicate_group(entity: str, values: list[tuple[str, object]]) -> str:
+    """`Account with owner_id 1 and currency EUR already exists` (unique together)."""
+    described = " and ".join(f"{field} {value}" for field, value in values)
+    return f"{entity} with {described} already exists"
 
 
 def still_referenced(entity: str, record_id: object, other: str) -> str:

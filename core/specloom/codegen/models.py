@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from specloom.codegen.fieldtypes import column_type, is_nullable, python_type
-from specloom.codegen.pycode import Imports, docstring, module_text, py_string, py_value
+from specloom.codegen.pycode import Imports, docstring, module_text, py_field_value, py_string
 from specloom.ir.application import ApplicationIR
 from specloom.ir.domain import Entity, Field
 from specloom.plan import naming
@@ -73,9 +73,7 @@ def _column(entity: Entity, field: Field, imports: Imports) -> str:
         options.append("unique=True")
     default = field.default
     if default is not None and default.kind == "literal" and default.value is not None:
-        options.append(f"default={py_value(default.value)}")
-        if default.value.kind == "decimal":
-            imports.add("decimal", "Decimal")
+        options.append(f"default={py_field_value(default.value, field.type.kind, imports)}")
     elif (default is not None and default.kind == "now") or (
         field.set_on_create and field.type.kind == "datetime"
     ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,15 +31,35 @@ def py_value(value: Value) -> str:
     return py_string(value.text)
 
 
+def py_field_value(value: Value, kind: str, imports: Imports) -> str:
+    """A literal stored in a field of `kind`: a whole number in a decimal field is a Decimal."""
+    if kind == "decimal" and value.kind in ("integer", "decimal"):
+        imports.add("decimal", "Decimal")
+        return f'Decimal("{Decimal(value.text)}")'
+    return py_value(value)
+
+
 def docstring(summary: str, requirements: Iterable[str] = (), indent: str = "    ") -> str:
     """A docstring whose last line names the requirements the code implements."""
     ids = list(dict.fromkeys(requirements))
     text = summary.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     if text and not text.endswith((".", "!", "?", ":")):
         text += "."
+    text = "\n".join(
+        textwrap.fill(paragraph, width=88 - len(indent), subsequent_indent=indent)
+        for paragraph in text.split("\n")
+    )
     if not ids:
         return f'{indent}"""{text}"""\n'
-    return f'{indent}"""{text}\n\n{indent}Requirements: {", ".join(ids)}.\n{indent}"""\n'
+    listed = textwrap.fill(
+        "Requirements: " + ", ".join(ids) + ".",
+        width=92 - len(indent),
+        initial_indent=indent,
+        subsequent_indent=indent + "    ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return f'{indent}"""{text}\n\n{listed}\n{indent}"""\n'
 
 
 @dataclass

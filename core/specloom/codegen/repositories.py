@@ -81,16 +81,20 @@ def _unique_checks(entity: Entity, imports: Imports) -> list[str]:
     for group in groups:
         columns = [_json(entity, name) for name in group]
         conditions = ", ".join(f"{entity.name}.{c} == record.{c}" for c in columns)
-        described = " and ".join(columns)
-        values = " ".join("{record." + c + "}" for c in columns)
-        message = messages.duplicate(entity.name, described, values)
+        message = messages.duplicate_group(entity.name, [(c, "{record." + c + "}") for c in columns])
+        pieces = message.split(" and ")
+        if len(pieces) > 1:
+            quoted = [f'f"{pieces[0]}"'] + [f'f" and {piece}"' for piece in pieces[1:]]
+            fstring = "(" + " ".join(quoted) + ")"
+        else:
+            fstring = f'f"{message}"'
         lines += [
             "            clash = self.session.scalar(",
             f"                select({entity.name}.id).where({conditions}, "
             f"{entity.name}.id != (record.id or 0))",
             "            )",
             "            if clash is not None:",
-            f'                raise AppError(DUPLICATE_STATUS, f"{message}")',
+            f"                raise AppError(DUPLICATE_STATUS, {fstring})",
         ]
     return lines
 
@@ -131,7 +135,12 @@ def _delete(ir: ApplicationIR, entity: Entity, imports: Imports) -> list[str]:
             "            if referring is not None and referring != record.id:",
             f'                raise AppError(CONFLICT_STATUS, f"{message}")',
         ]
-    lines.append("        self.session.delete(record)")
+    lines += [
+        "        self.session.delete(record)",
+        "        # the collections in memory forget the record only once they are read again",
+        "        self.session.flush()",
+        "        self.session.expire_all()",
+    ]
     return lines
 
 

@@ -119,9 +119,10 @@ def _flow_handler(
         return "\n".join(lines)
     imports.add(naming.model_module(entity), entity)
     imports.add(naming.schemas_module(entity), f"{entity}Read")
-    lines = _head(
-        endpoint, service.reply.status, f"{entity}Read", parameters, entity, requirement_ids
-    )
+    read, returns = f"{entity}Read", entity
+    if service.reply.many:
+        read, returns = f"list[{read}]", f"list[{entity}]"
+    lines = _head(endpoint, service.reply.status, read, parameters, returns, requirement_ids)
     lines.append(f"    return {call}")
     return "\n".join(lines)
 

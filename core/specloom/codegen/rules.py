@@ -8,7 +8,7 @@ from string import Template
 from specloom.analysis.rules import rule_scope
 from specloom.codegen import messages
 from specloom.codegen.fieldtypes import is_nullable
-from specloom.codegen.flowcode import ExprWriter
+from specloom.codegen.flowcode import ExprWriter, python_filter, sql_filter
 from specloom.codegen.pycode import Imports, docstring, module_text, py_string
 from specloom.codegen.templates import template
 from specloom.ir.application import ApplicationIR
@@ -17,6 +17,7 @@ from specloom.ir.behaviour import (
     CompareRule,
     Comparison,
     Filter,
+    LiteralExpr,
     NoOverlapRule,
     Rule,
 )
@@ -112,9 +113,9 @@ def _filters(
         field = entity.field(item.field)
         column = field.json_name if field else item.field
         value = writer.expr(item.value, writer.names, writer.scope)
-        op = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[item.op]
-        columns.append(f"{entity.name}.{column} {op} {value}")
-        own.append(f"record.{column} {op} {value}")
+        boolean = isinstance(item.value, LiteralExpr) and item.value.value.kind == "boolean"
+        columns.append(sql_filter(f"{entity.name}.{column}", item.op, value, boolean))
+        own.append(python_filter(f"record.{column}", item.op, value, boolean))
     return columns, own
 
 

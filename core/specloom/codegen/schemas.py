@@ -5,7 +5,14 @@ create or update a record (`<Entity>Create`, `<Entity>Update`), what it gets bac
 from __future__ import annotations
 
 from specloom.codegen.fieldtypes import is_nullable, schema_type, scalar_schema_type
-from specloom.codegen.pycode import Imports, docstring, module_text, py_string, py_value
+from specloom.codegen.pycode import (
+    Imports,
+    docstring,
+    module_text,
+    py_field_value,
+    py_string,
+    py_value,
+)
 from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
 from specloom.ir.domain import Bound, Entity, Field
@@ -59,9 +66,7 @@ def field_line(field: Field, imports: Imports, optional: bool) -> str:
         annotation += " | None"
         default = "None"
     elif field.default is not None and field.default.kind == "literal" and field.default.value:
-        default = py_value(field.default.value)
-        if field.default.value.kind == "decimal":
-            imports.add("decimal", "Decimal")
+        default = py_field_value(field.default.value, field.type.kind, imports)
     elif is_nullable(field) or field.default is not None:
         annotation += " | None"
         default = "None"

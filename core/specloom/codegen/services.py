@@ -3,6 +3,7 @@ function that runs every step of the flow in one transaction."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from specloom.codegen.fieldtypes import scalar_schema_type
@@ -68,6 +69,10 @@ def render_service(
     if service.reply.entity is not None:
         answer = service.reply.entity
         imports.add(naming.model_module(answer), answer)
+        if service.reply.many:
+            answer = f"list[{answer}]"
+    body = _drop_unused_records(prologue + body)
+    prologue, body = body[: len(prologue)], body[len(prologue) :]
     where = f"{endpoint.method} {endpoint.path}"
     summary = f"{flow.id}. {flow.name} ({where}), in one transaction"
     function = [
@@ -81,6 +86,24 @@ def render_service(
     return module_text(
         f"Flow {flow.id}: {flow.name}.", imports, blocks, own_module=service.module
     )
+
+
+_CREATED = re.compile(r"^(\s*)(\w+) = (\w+Repository\(session\)\.add\(.*)$")
+
+
+def _drop_unused_records(lines: list[str]) -> list[str]:
+    """`InvoiceLineRepository(session).add(...)` without a name when nothing reads it."""
+    text = "\n".join(lines)
+    kept = []
+    for line in lines:
+        created = _CREATED.match(line)
+        if created is not None:
+            name = created.group(2)
+            uses = len(re.findall(rf"\b{re.escape(name)}\b", text))
+            if uses == 1:
+                line = f"{created.group(1)}{created.group(3)}"
+        kept.append(line)
+    return kept
 
 
 def _input_class(ir: ApplicationIR, flow: Flow, name: str, imports: Imports) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from specloom.ir.application import ApplicationIR
 
-_REQUIREMENTS_LINE = re.compile(r"^\s*Requirements:\s*(.+?)\.?\s*$", re.MULTILINE)
+_REQUIREMENTS = re.compile(r"(?:^|\n)\s*Requirements:\s*(.+?)\.?\s*\Z", re.DOTALL)
 
 Located = ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -23,10 +23,11 @@ Located = ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
 def named_requirements(docstring: str | None) -> list[str]:
     if not docstring:
         return []
-    found = _REQUIREMENTS_LINE.findall(docstring)
-    if not found:
+    found = _REQUIREMENTS.search(docstring)
+    if found is None:
         return []
-    return [item.strip() for item in found[-1].split(", ") if item.strip()]
+    listed = " ".join(found.group(1).split())
+    return [item.strip() for item in listed.split(", ") if item.strip()]
 
 
 def code_locations(path: str, text: str) -> list[tuple[str, dict[str, Any]]]:

@@ -69,6 +69,7 @@ class _Source:
         self.text = text
         self.lines = text.split("\n")
         self.line_starts = [0, *accumulate(len(line) + 1 for line in self.lines)]
+        self._last_line = len(self.lines) - 1
         self._chars: list[int] | None = None
         if not text.isascii():
             chars: list[int] = []
@@ -82,23 +83,28 @@ class _Source:
             return min(byte_offset, len(self.text))
         return self._chars[min(byte_offset, len(self._chars) - 1)]
 
-    def position(self, offset: int) -> Position:
+    def line_column(self, offset: int) -> tuple[int, int]:
         line = bisect_right(self.line_starts, offset) - 1
-        line = max(0, min(line, len(self.lines) - 1))
-        return Position(line, offset - self.line_starts[line])
+        if line < 0:
+            line = 0
+        elif line > self._last_line:
+            line = self._last_line
+        return line, offset - self.line_starts[line]
+
+    def position(self, offset: int) -> Position:
+        return Position(*self.line_column(offset))
 
     def span(self, start: int, end: int) -> Span:
         """The text from `start` to `end` (characters) as one span; continuation lines
         lose their indentation, as a reader sees them, and keep their columns."""
         raw = self.text[start:end]
-        first = self.position(start)
+        line, column = self.line_column(start)
         if "\n" not in raw:
             stripped = raw.rstrip(" \t")
-            return Span(stripped, (Segment(0, first.line, first.column, len(stripped)),))
+            return Span(stripped, (Segment(0, line, column, len(stripped)),))
         pieces: list[str] = []
         segments: list[Segment] = []
         offset = 0
-        line, column = first.line, first.column
         for index, piece in enumerate(raw.split("\n")):
             stripped = piece.lstrip(" \t") if index else piece
             indent = len(piece) - len(stripped)
@@ -114,9 +120,13 @@ class _Source:
         return SourceRange(self.position(start), self.position(max(start, end)))
 
     def offsets(self, node: Node) -> tuple[int, int]:
-        if node.srcmap is None:
+        srcmap = node.srcmap
+        if srcmap is None:
             return 0, 0
-        start, end = node.srcmap
+        start, end = srcmap
+        if self._chars is None:  # ASCII: a byte is a character (`char`, inlined)
+            size = len(self.text)
+            return (start if start < size else size), (end if end < size else size)
         return self.char(start), self.char(end)
 
 
@@ -130,9 +140,10 @@ class _Reader:
 
     def inline_span(self, node: Node) -> Span:
         """The raw text of a heading's or paragraph's inline content."""
-        if node.children:
-            start, _ = self.source.offsets(node.children[0])
-            _, end = self.source.offsets(node.children[-1])
+        children = node.children
+        if children:
+            start, _ = self.source.offsets(children[0])
+            _, end = self.source.offsets(children[-1])
         else:
             start, end = self.source.offsets(node)
             end = start
@@ -142,7 +153,9 @@ class _Reader:
         blocks: list[Block] = []
         for node in nodes:
             name = node.name
-            if name == "heading":
+            if name == "text":  # the content of a list item: the most frequent node
+                blocks.append(Paragraph(self.inline_span_of_text(node)))
+            elif name == "heading":
                 level = node.meta.get("level", 1)
                 blocks.append(Heading(level if isinstance(level, int) else 1, self.heading(node)))
             elif name == "paragraph":
@@ -152,10 +165,8 @@ class _Reader:
                 blocks.append(Opaque("deeply nested list", self.source.node_range(node)))
             elif name in _LISTS:
                 self.depth += 1
-                blocks.extend(self.item(child) for child in node.children)
+                blocks.extend([self.item(child) for child in node.children])
                 self.depth -= 1
-            elif name == "text":
-                blocks.append(Paragraph(self.inline_span_of_text(node)))
             else:
                 blocks.append(Opaque(name, self.source.node_range(node)))
         return blocks

@@ -54,17 +54,18 @@ class Token(NamedTuple):
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     append = tokens.append
+    new = tuple.__new__  # a Token without the Python-level NamedTuple constructor
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "other"
         start, end = match.span()
-        if kind == "possessive":
-            word = match.group("word")
-            append(Token("word", word, start, start + len(word), True, word.lower()))
+        token = match.group()
+        if kind == "word":
+            append(new(Token, ("word", token, start, end, False, token.lower())))
+        elif kind == "possessive":
+            word = token[:-2]  # the possessive suffix is two characters: 's
+            append(new(Token, ("word", word, start, start + len(word), True, word.lower())))
         else:
-            token = match.group()
-            append(
-                Token(kind, token, start, end, False, token.lower() if kind == "word" else token)
-            )
+            append(new(Token, (kind, token, start, end, False, token)))
     return tokens
 
 
@@ -93,6 +94,7 @@ class Cursor:
     def __init__(self, span: Span) -> None:
         self.span = span
         self.tokens = tokenize(span.text)
+        self.size = len(self.tokens)  # the tokens never change once read
         self.index = 0
         self.depth = 0
         self.operators = 0
@@ -120,21 +122,23 @@ class Cursor:
             )
 
     # --- looking --------------------------------------------------------
+    # These run for every token of every sentence: each reads the token list
+    # directly rather than through `peek`, saving a call per look.
 
     def peek(self, ahead: int = 0) -> Token | None:
         index = self.index + ahead
-        return self.tokens[index] if index < len(self.tokens) else None
+        return self.tokens[index] if index < self.size else None
 
     def at_end(self) -> bool:
         """True at the end, or before a final full stop."""
-        token = self.peek()
-        if token is None:
+        index = self.index
+        if index >= self.size:
             return True
-        return token.text == "." and self.index == len(self.tokens) - 1
+        return self.tokens[index].text == "." and index == self.size - 1
 
     def at_word(self, *words: str, ahead: int = 0) -> bool:
         index = self.index + ahead
-        if index >= len(self.tokens):
+        if index >= self.size:
             return False
         token = self.tokens[index]
         return token.kind == "word" and token.lower in words
@@ -143,7 +147,7 @@ class Cursor:
         words = _phrase_words(phrase)
         index = self.index
         tokens = self.tokens
-        if index + len(words) > len(tokens):
+        if index + len(words) > self.size:
             return False
         for offset, word in enumerate(words):
             token = tokens[index + offset]
@@ -153,7 +157,7 @@ class Cursor:
 
     def at_op(self, *ops: str, ahead: int = 0) -> bool:
         index = self.index + ahead
-        if index >= len(self.tokens):
+        if index >= self.size:
             return False
         token = self.tokens[index]
         return token.kind == "op" and token.text in ops
@@ -161,15 +165,19 @@ class Cursor:
     # --- taking ---------------------------------------------------------
 
     def next(self) -> Token:
-        token = self.peek()
-        if token is None:
+        index = self.index
+        if index >= self.size:
             raise self.error("the sentence ends too early")
-        self.index += 1
-        return token
+        self.index = index + 1
+        return self.tokens[index]
 
     def accept_word(self, *words: str) -> Token | None:
-        if self.at_word(*words):
-            return self.next()
+        index = self.index
+        if index < self.size:
+            token = self.tokens[index]
+            if token.kind == "word" and token.lower in words:
+                self.index = index + 1
+                return token
         return None
 
     def accept_words(self, phrase: str) -> bool:
@@ -179,8 +187,12 @@ class Cursor:
         return False
 
     def accept_op(self, *ops: str) -> Token | None:
-        if self.at_op(*ops):
-            return self.next()
+        index = self.index
+        if index < self.size:
+            token = self.tokens[index]
+            if token.kind == "op" and token.text in ops:
+                self.index = index + 1
+                return token
         return None
 
     def expect_word(self, *words: str, hint: str = "") -> Token:
@@ -204,11 +216,11 @@ class Cursor:
         raise self.error(f"expected {wanted}")
 
     def expect_name(self, what: str = "a name") -> Token:
-        token = self.peek()
-        if token is None or token.kind != "word":
+        index = self.index
+        if index >= self.size or self.tokens[index].kind != "word":
             raise self.error(f"expected {what}")
-        self.index += 1
-        return token
+        self.index = index + 1
+        return self.tokens[index]
 
     def expect_end(self, hint: str = "") -> None:
         self.accept_op(".")
@@ -231,11 +243,14 @@ class Cursor:
 
     def offset(self) -> int:
         """Offset where the next token starts (or the end of the text)."""
-        token = self.peek()
-        return token.start if token is not None else len(self.span.text)
+        index = self.index
+        return self.tokens[index].start if index < self.size else len(self.span.text)
 
     def last_end(self) -> int:
         return self.tokens[self.index - 1].end if self.index > 0 else 0
 
     def range(self, start: int, end: int | None = None) -> SourceRange:
-        return self.span.range(start, self.last_end() if end is None else end)
+        if end is None:
+            index = self.index
+            end = self.tokens[index - 1].end if index > 0 else 0
+        return self.span.range_between(start, end)

@@ -61,11 +61,12 @@ class Segment:
 class Span:
     """Text taken from one or more source lines, with a position for every offset."""
 
-    __slots__ = ("segments", "text")
+    __slots__ = ("_whole", "segments", "text")
 
     def __init__(self, text: str, segments: tuple[Segment, ...]) -> None:
         self.text = text
         self.segments = segments
+        self._whole: SourceRange | None = None  # range() of the whole text, once asked
 
     @classmethod
     def from_lines(cls, source_lines: list[str], first_line: int, content: str) -> Span:
@@ -116,7 +117,20 @@ class Span:
         return Position(segment.line, segment.column + inside)
 
     def range(self, start: int = 0, end: int | None = None) -> SourceRange:
-        stop = len(self.text) if end is None else end
+        if end is not None:
+            return self.range_between(start, end)
+        if start != 0:
+            return self.range_between(start, len(self.text))
+        # The whole span's range is asked for again and again (a field, its
+        # requirements, the endpoints of a CRUD line): built once, shared, as ranges
+        # are never changed.
+        whole = self._whole
+        if whole is None:
+            whole = self._whole = self.range_between(0, len(self.text))
+        return whole
+
+    def range_between(self, start: int, stop: int) -> SourceRange:
+        """The range from offset `start` to `stop`: `range` without its defaults."""
         if stop < start:
             stop = start
         segments = self.segments
