@@ -8,7 +8,6 @@ formatted files, so the map always matches the code as written.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from typing import Any
@@ -16,8 +15,6 @@ from typing import Any
 from specloom.ir.application import ApplicationIR
 
 _REQUIREMENTS = re.compile(r"(?:^|\n)\s*Requirements:\s*(.+?)\.?\s*\Z", re.DOTALL)
-
-Located = ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
 
 
 def named_requirements(docstring: str | None) -> list[str]:
@@ -30,23 +27,66 @@ def named_requirements(docstring: str | None) -> list[str]:
     return [item.strip() for item in listed.split(", ") if item.strip()]
 
 
+_HEADER = re.compile(r"^( *)(?:async +)?(?:def|class) +(\w+)")
+
+
 def code_locations(path: str, text: str) -> list[tuple[str, dict[str, Any]]]:
-    """(requirement ID, location) for every class or function of a module that names one."""
-    tree = ast.parse(text)
+    """(requirement ID, location) for every class or function of a module that names one.
+
+    A line scanner over ruff-formatted code (it parses nothing): a definition runs from
+    its first decorator to the line before the next line indented no deeper than it."""
+    lines = text.split("\n")
     found: list[tuple[str, dict[str, Any]]] = []
-    module_ids = named_requirements(ast.get_docstring(tree))
-    for requirement in module_ids:
-        found.append((requirement, {"path": path, "symbol": "", "range": _lines(1, 1)}))
-    for node in ast.walk(tree):
-        if not isinstance(node, Located):
+    headers: list[tuple[int, str, int]] = []  # indent, name, first line (0-based)
+    for number, line in enumerate(lines):
+        header = _HEADER.match(line)
+        if header is not None:
+            indent = len(header.group(1))
+            start = number
+            while start > 0 and lines[start - 1].lstrip().startswith("@"):
+                start -= 1
+            headers.append((indent, header.group(2), start))
             continue
-        for requirement in named_requirements(ast.get_docstring(node)):
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            end = node.end_lineno or node.lineno
-            found.append(
-                (requirement, {"path": path, "symbol": node.name, "range": _lines(start, end)})
-            )
+        marker = line.find("Requirements:")
+        if marker < 0:
+            continue
+        listed = _listed(lines, number, marker)
+        indent = len(line) - len(line.lstrip())
+        owner = next((h for h in reversed(headers) if h[0] < indent), None)
+        if owner is None:
+            location = {"path": path, "symbol": "", "range": _lines(1, 1)}
+        else:
+            end = _end_of(lines, owner[2], owner[0])
+            location = {"path": path, "symbol": owner[1], "range": _lines(owner[2] + 1, end)}
+        found += [(requirement, location) for requirement in listed]
     return found
+
+
+def _listed(lines: list[str], number: int, marker: int) -> list[str]:
+    """The IDs of a `Requirements:` paragraph, which may run over several lines."""
+    text = lines[number][marker + len("Requirements:") :]
+    while not text.rstrip().rstrip('"').rstrip().endswith(".") and number + 1 < len(lines):
+        number += 1
+        if '"""' in lines[number] and not lines[number].strip().strip('"'):
+            break
+        text += " " + lines[number].strip()
+    return named_requirements("Requirements:" + text.replace('"""', ""))
+
+
+def _end_of(lines: list[str], start: int, indent: int) -> int:
+    """The last line (1-based) of the definition that starts at line `start` (0-based)."""
+    number = start + 1
+    while number < len(lines) and lines[number].lstrip().startswith("@"):
+        number += 1
+    last = number
+    for number in range(number + 1, len(lines)):
+        line = lines[number]
+        if not line.strip():
+            continue
+        if len(line) - len(line.lstrip()) <= indent and not line.lstrip().startswith((")", "]")):
+            break
+        last = number
+    return last + 1
 
 
 def _lines(start: int, end: int) -> dict[str, dict[str, int]]:
@@ -72,8 +112,10 @@ def trace_map(ir: ApplicationIR, files: dict[str, str], spec_name: str) -> str:
             entry = entries.get(requirement)
             if entry is not None:
                 entry[bucket].append(location)
-    document = {"spec": spec_name, "ir_version": ir.ir_version, "requirements": entries}
-    return json.dumps(document, indent=2, sort_keys=False) + "\n"
+    # One requirement per line: readable in a diff, and json's C encoder stays in use.
+    rows = ",\n".join(f"    {json.dumps(key)}: {json.dumps(value)}" for key, value in entries.items())
+    head = f'{{\n  "spec": {json.dumps(spec_name)},\n  "ir_version": {json.dumps(ir.ir_version)},\n'
+    return head + '  "requirements": {\n' + rows + "\n  }\n}\n"
 
 
 def _spec_range(source: Any) -> dict[str, dict[str, int]]:

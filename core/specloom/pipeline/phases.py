@@ -227,6 +227,13 @@ def _unavailable(number: int, key: str, name: str) -> UnavailablePhase:
     return phase
 
 
+def _code_generation() -> Phase:
+    # imported here: the code generator builds on this module's TaskPhase
+    from specloom.codegen.phase import CodeGeneration
+
+    return CodeGeneration()
+
+
 def default_phases() -> list[Phase]:
     """The 11 phases in order."""
     return [
@@ -235,7 +242,7 @@ def default_phases() -> list[Phase]:
         Planning(),
         Atomization(),
         Graph(),
-        _unavailable(6, "codegen", "code generation"),
+        _code_generation(),
         _unavailable(7, "deployment", "deployment"),
         _unavailable(8, "repair", "code repair"),
         _unavailable(9, "validation", "validation"),

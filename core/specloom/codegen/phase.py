@@ -1,0 +1,56 @@
+"""Phase 6, code generation: every task of the plan rendered into the run's staging,
+then the whole tree formatted and traced."""
+
+from __future__ import annotations
+
+import asyncio
+
+from specloom.codegen.format import FormatError
+from specloom.codegen.generator import Generator
+from specloom.pipeline.phase import PhaseOutcome, RunContext
+from specloom.pipeline.phases import TaskPhase
+from specloom.pipeline.scheduler import TaskContext
+from specloom.plan.model import Task
+
+
+class CodeGeneration(TaskPhase):
+    number, key, name = 6, "codegen", "code generation"
+
+    def __init__(self) -> None:
+        self.generator: Generator | None = None
+
+    def generator_for(self, ctx: RunContext) -> Generator:
+        if self.generator is None or self.generator.plan is not ctx.plan:
+            assert ctx.ir is not None and ctx.plan is not None
+            self.generator = Generator(ctx.ir, ctx.plan, spec_name=ctx.spec_path.name)
+        return self.generator
+
+    async def perform(self, task: Task, ctx: RunContext, task_ctx: TaskContext) -> list[str]:
+        generator = self.generator_for(ctx)
+        written = generator.perform(task)
+        for path in written:
+            ctx.staging.write(path, generator.files[path])
+        return written
+
+    async def run(self, ctx: RunContext) -> PhaseOutcome:
+        generator = self.generator_for(ctx)
+        outcome = await super().run(ctx)
+        if outcome.status != "passed":
+            return outcome
+        assert ctx.plan is not None
+        for task in ctx.plan.tasks:
+            # tasks done before a resume: render them again (generation is deterministic)
+            if task.id in ctx.done_tasks:
+                generator.perform(task)
+        try:
+            tree = await asyncio.to_thread(generator.finish)
+        except FormatError as error:
+            return PhaseOutcome("failed", f"the generated code does not format: {error}")
+        for path, text in tree.items():
+            ctx.staging.write(path, text)
+        python = sum(path.endswith(".py") for path in tree)
+        return PhaseOutcome(
+            "passed",
+            f"{len(tree)} files ({python} Python modules)",
+            {"files": sorted(tree)},
+        )
