@@ -298,8 +298,6 @@ class ExprWriter:
         return f"{present} and {compared}"
 
 
-
-
 class FlowWriter(ExprWriter):
     """Writes the body of one flow's service function."""
 
@@ -389,7 +387,8 @@ class FlowWriter(ExprWriter):
         if parent is None:
             return []
         links = [
-            f for f in self.entity(entity).fields
+            f
+            for f in self.entity(entity).fields
             if f.type.kind == "reference" and f.type.entity == parent[0]
         ]
         if len(links) != 1:
@@ -428,7 +427,10 @@ class FlowWriter(ExprWriter):
             refused = self.condition(negate(step.condition), names, scope)
             message = messages.guard_message(self.flow.id, step.message)
             self.imports.add("app.errors", "AppError")
-            return [f"{pad}if {refused}:", f"{pad}    raise AppError({step.status}, {py_string(message)})"]
+            return [
+                f"{pad}if {refused}:",
+                f"{pad}    raise AppError({step.status}, {py_string(message)})",
+            ]
         if isinstance(step, SetStep):
             return [
                 f"{pad}{self.path(a.target, names, scope)} = "
@@ -453,9 +455,7 @@ class FlowWriter(ExprWriter):
             return self.delete(step, names, scope, pad)
         return self.respond(step, names, scope, pad)
 
-    def set_from_input(
-        self, step: SetFromInput, names: Names, scope: Scope, pad: str
-    ) -> list[str]:
+    def set_from_input(self, step: SetFromInput, names: Names, scope: Scope, pad: str) -> list[str]:
         lines: list[str] = []
         for target in step.targets:
             name = target.parts[-1]
@@ -587,6 +587,7 @@ class FlowWriter(ExprWriter):
         answer = self.default_record if self.reply.entity is not None else None
         return ["    commit(session)", f"    return {answer or 'None'}"]
 
+
 def _is_boolean(expr: Expr) -> bool:
     return isinstance(expr, LiteralExpr) and expr.value.kind == "boolean"
 
@@ -620,7 +621,7 @@ def negate(condition: Condition) -> Condition:
     """The condition that holds exactly when `condition` does not."""
     if isinstance(condition, Comparison):
         return NegatedComparison(
-            op=_NEGATED[condition.op],  # type: ignore[arg-type]  # the table maps ops to ops
+            op=_NEGATED[condition.op],
             left=condition.left,
             right=condition.right,
             range=condition.range,

@@ -35,7 +35,9 @@ def format_tree(files: dict[str, str]) -> dict[str, str]:
             target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        fixed = ruff("check", "--quiet", "--select", "I,F401", "--fix", "--exit-zero", *python, cwd=root)
+        fixed = ruff(
+            "check", "--quiet", "--select", "I,F401", "--fix", "--exit-zero", *python, cwd=root
+        )
         if fixed.returncode != 0:
             raise FormatError(fixed.stderr.strip() or fixed.stdout.strip())
         formatted = ruff("format", "--quiet", *python, cwd=root)

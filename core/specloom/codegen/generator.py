@@ -90,12 +90,12 @@ class Generator:
     def schemas(self, task: Task) -> list[str]:
         entity = self.index.entities[task.subject]
         endpoints = [
-            e for e in self.index.endpoints_of.get(entity.name, []) if e.id not in self.index.flow_of
+            e
+            for e in self.index.endpoints_of.get(entity.name, [])
+            if e.id not in self.index.flow_of
         ]
         path = naming.module_file(naming.schemas_module(entity.name))
-        return self.write(
-            path, render_schemas(self.ir, entity, endpoints, task.requirement_ids)
-        )
+        return self.write(path, render_schemas(self.ir, entity, endpoints, task.requirement_ids))
 
     def repository(self, task: Task) -> list[str]:
         entity = self.index.entities[task.subject]
@@ -179,6 +179,6 @@ class Generator:
             return self.write("README.md", shell.render_readme(ir, self.spec_name))
         from specloom.codegen.testgen import render_conftest
 
-        return self.write("tests/__init__.py", '"""The tests of the application."""\n') + self.write(
-            "tests/conftest.py", render_conftest(ir)
-        )
+        return self.write(
+            "tests/__init__.py", '"""The tests of the application."""\n'
+        ) + self.write("tests/conftest.py", render_conftest(ir))

@@ -37,9 +37,7 @@ def render_model(ir: ApplicationIR, entity: Entity, requirement_ids: list[str]) 
         else:
             lines.append(_column(entity, field, imports))
     module = naming.model_module(entity.name)
-    return module_text(
-        f"The {entity.name} model.", imports, ["\n".join(lines)], own_module=module
-    )
+    return module_text(f"The {entity.name} model.", imports, ["\n".join(lines)], own_module=module)
 
 
 def _unique_together(entity: Entity, imports: Imports) -> str:
@@ -48,15 +46,15 @@ def _unique_together(entity: Entity, imports: Imports) -> str:
         groups.append([_column_name(entity, name) for name in item.fields])
     for field in entity.fields:
         if field.unique_with:
-            groups.append([_column_name(entity, field.name)] + [
-                _column_name(entity, name) for name in field.unique_with
-            ])
+            groups.append(
+                [_column_name(entity, field.name)]
+                + [_column_name(entity, name) for name in field.unique_with]
+            )
     if not groups:
         return ""
     imports.add("sqlalchemy", "UniqueConstraint")
     return ", ".join(
-        "UniqueConstraint(" + ", ".join(py_string(name) for name in group) + ")"
-        for group in groups
+        "UniqueConstraint(" + ", ".join(py_string(name) for name in group) + ")" for group in groups
     )
 
 

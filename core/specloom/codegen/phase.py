@@ -21,7 +21,8 @@ class CodeGeneration(TaskPhase):
 
     def generator_for(self, ctx: RunContext) -> Generator:
         if self.generator is None or self.generator.plan is not ctx.plan:
-            assert ctx.ir is not None and ctx.plan is not None
+            assert ctx.ir is not None
+            assert ctx.plan is not None
             self.generator = Generator(ctx.ir, ctx.plan, spec_name=ctx.spec_path.name)
         return self.generator
 

@@ -47,7 +47,9 @@ def render_repository(ir: ApplicationIR, entity: Entity, requirement_ids: list[s
         f"        query = select({name}).where(*conditions)",
         "        total = self.session.scalar(select(func.count()).select_from(query.subquery()))",
         "        rows = self.session.scalars(",
-        f"            query.order_by(*order, {name}.id).offset((page - 1) * page_size).limit(page_size)",
+        f"            query.order_by(*order, {name}.id)",
+        "            .offset((page - 1) * page_size)",
+        "            .limit(page_size)",
         "        )",
         "        return list(rows), total or 0",
         "",
@@ -81,7 +83,9 @@ def _unique_checks(entity: Entity, imports: Imports) -> list[str]:
     for group in groups:
         columns = [_json(entity, name) for name in group]
         conditions = ", ".join(f"{entity.name}.{c} == record.{c}" for c in columns)
-        message = messages.duplicate_group(entity.name, [(c, "{record." + c + "}") for c in columns])
+        message = messages.duplicate_group(
+            entity.name, [(c, "{record." + c + "}") for c in columns]
+        )
         pieces = message.split(" and ")
         if len(pieces) > 1:
             quoted = [f'f"{pieces[0]}"'] + [f'f" and {piece}"' for piece in pieces[1:]]
@@ -108,19 +112,19 @@ def _delete(ir: ApplicationIR, entity: Entity, imports: Imports) -> list[str]:
     """Delete a record: its collections go with it; a plain reference to it refuses."""
     lines = [
         f"    def delete(self, record: {entity.name}) -> None:",
-        '        """Delete the record and its collections; 409 while another record refers to it."""',
+        '        """Delete it and its collections; 409 while another record refers to it."""',
     ]
     owned = {
         (str(f.type.entity), str(f.type.via)) for f in entity.fields if f.type.kind == "collection"
     }
-    checks = []
-    for other in ir.domain.entities:
-        for field in other.fields:
+    checks: list[tuple[str, str]] = []
+    for candidate in ir.domain.entities:
+        for field in candidate.fields:
             if field.type.kind != "reference" or field.type.entity != entity.name:
                 continue
-            if (other.name, field.name) in owned:
+            if (candidate.name, field.name) in owned:
                 continue
-            checks.append((other.name, field.json_name))
+            checks.append((candidate.name, field.json_name))
     if checks:
         imports.add("app.errors", "CONFLICT_STATUS")
         lines.append("        with self.session.no_autoflush:")

@@ -78,7 +78,10 @@ def _head(
 
 
 def _path_parameters(endpoint: Endpoint) -> list[str]:
-    return [f"{_param(p.name)}: Annotated[int, Path(alias={py_string(p.name)})]" for p in endpoint.parameters]
+    return [
+        f"{_param(p.name)}: Annotated[int, Path(alias={py_string(p.name)})]"
+        for p in endpoint.parameters
+    ]
 
 
 def _param(name: str) -> str:
@@ -157,7 +160,11 @@ def _parent_link(index: PlanIndex, endpoint: Endpoint) -> Field | None:
 
 
 def _create(
-    index: PlanIndex, endpoint: Endpoint, entity: Entity, requirement_ids: list[str], imports: Imports
+    index: PlanIndex,
+    endpoint: Endpoint,
+    entity: Entity,
+    requirement_ids: list[str],
+    imports: Imports,
 ) -> str:
     name = entity.name
     _models(imports, name, "Create", "Read")
@@ -178,9 +185,8 @@ def _create(
     if link is not None and endpoint.parent is not None:
         parent = endpoint.parent
         _models(imports, parent)
-        lines.append(
-            f"    record.{link.name} = {parent}Repository(session).get({_param(endpoint.parameters[0].name)})"
-        )
+        key = _param(endpoint.parameters[0].name)
+        lines.append(f"    record.{link.name} = {parent}Repository(session).get({key})")
     lines += [f"    {name}Repository(session).add(record)", _commit(imports), "    return record"]
     return "\n".join(lines)
 
@@ -212,7 +218,11 @@ def _reference_lines(
 
 
 def _list(
-    index: PlanIndex, endpoint: Endpoint, entity: Entity, requirement_ids: list[str], imports: Imports
+    index: PlanIndex,
+    endpoint: Endpoint,
+    entity: Entity,
+    requirement_ids: list[str],
+    imports: Imports,
 ) -> str:
     name = entity.name
     _models(imports, name, "Read", "Page")
@@ -274,7 +284,11 @@ def _column(entity: Entity, name: str) -> str:
 
 
 def _get(
-    index: PlanIndex, endpoint: Endpoint, entity: Entity, requirement_ids: list[str], imports: Imports
+    index: PlanIndex,
+    endpoint: Endpoint,
+    entity: Entity,
+    requirement_ids: list[str],
+    imports: Imports,
 ) -> str:
     name = entity.name
     _models(imports, name, "Read")
@@ -287,7 +301,11 @@ def _get(
 
 
 def _update(
-    index: PlanIndex, endpoint: Endpoint, entity: Entity, requirement_ids: list[str], imports: Imports
+    index: PlanIndex,
+    endpoint: Endpoint,
+    entity: Entity,
+    requirement_ids: list[str],
+    imports: Imports,
 ) -> str:
     name = entity.name
     _models(imports, name, "Update", "Read")
@@ -338,7 +356,11 @@ def _relative_bounds(entity: Entity, imports: Imports) -> list[str]:
 
 
 def _delete(
-    index: PlanIndex, endpoint: Endpoint, entity: Entity, requirement_ids: list[str], imports: Imports
+    index: PlanIndex,
+    endpoint: Endpoint,
+    entity: Entity,
+    requirement_ids: list[str],
+    imports: Imports,
 ) -> str:
     name = entity.name
     _models(imports, name)
@@ -357,7 +379,11 @@ def _delete(
 
 
 def _delete_children(
-    index: PlanIndex, endpoint: Endpoint, entity: Entity, requirement_ids: list[str], imports: Imports
+    index: PlanIndex,
+    endpoint: Endpoint,
+    entity: Entity,
+    requirement_ids: list[str],
+    imports: Imports,
 ) -> str:
     parent = endpoint.parent or endpoint.target or entity.name
     collection = endpoint.parent_field or ""

@@ -75,7 +75,7 @@ def _compare(
 ) -> list[str]:
     """A comparison with a missing value holds: rules constrain values that are there."""
     writer = _writer(ir, entity, "rule", imports)
-    flipped = Comparison(op=_flip(body.op), left=body.left, right=body.right)  # type: ignore[arg-type]
+    flipped = Comparison(op=_flip(body.op), left=body.left, right=body.right)
     broken = writer.comparison(flipped, writer.names, writer.scope)
     missing = [
         writer.expr(side, writer.names, writer.scope)
@@ -130,7 +130,10 @@ def _no_overlap(
     keys = [(entity.field(k).json_name if entity.field(k) else k) for k in body.key]  # type: ignore[union-attr]
     conditions = [f"{name}.id != record.id"]
     conditions += [f"{name}.{key} == record.{key}" for key in keys]
-    conditions += [f"{name}.{body.start} < record.{body.end}", f"{name}.{body.end} > record.{body.start}"]
+    conditions += [
+        f"{name}.{body.start} < record.{body.end}",
+        f"{name}.{body.end} > record.{body.start}",
+    ]
     conditions += columns
     present = [f"record.{body.start} is not None", f"record.{body.end} is not None", *own]
     lines = _clock(writer)

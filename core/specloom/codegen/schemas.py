@@ -4,7 +4,7 @@ create or update a record (`<Entity>Create`, `<Entity>Update`), what it gets bac
 
 from __future__ import annotations
 
-from specloom.codegen.fieldtypes import is_nullable, schema_type, scalar_schema_type
+from specloom.codegen.fieldtypes import is_nullable, scalar_schema_type, schema_type
 from specloom.codegen.pycode import (
     Imports,
     docstring,
@@ -178,8 +178,8 @@ def _relative_check(
     if bound.clock is not None:
         clock = "today()" if bound.clock == "today" else "utcnow()"
         imports.add("app.database", "today" if bound.clock == "today" else "utcnow")
-        other = f"{clock}"
-        other_name = bound.clock
+        other = clock
+        other_name: str = bound.clock
     elif bound.field is not None and bound.field in sent:
         other_field = entity.field(bound.field)
         if other_field is None:
@@ -212,7 +212,9 @@ def _read(ir: ApplicationIR, entity: Entity, imports: Imports) -> str:
                 imports.add(naming.schemas_module(child), f"{child}Read")
             lines.append(f"    {field.name}: list[{child}Read]")
             continue
-        annotation = "int" if field.type.kind == "reference" else scalar_schema_type(field.type, imports)
+        annotation = (
+            "int" if field.type.kind == "reference" else scalar_schema_type(field.type, imports)
+        )
         if field.type.kind in ("email", "url", "enum"):
             annotation = "str"
         if is_nullable(field):

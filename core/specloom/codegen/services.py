@@ -83,9 +83,7 @@ def render_service(
         *body,
     ]
     blocks.append("\n".join(function))
-    return module_text(
-        f"Flow {flow.id}: {flow.name}.", imports, blocks, own_module=service.module
-    )
+    return module_text(f"Flow {flow.id}: {flow.name}.", imports, blocks, own_module=service.module)
 
 
 _CREATED = re.compile(r"^(\s*)(\w+) = (\w+Repository\(session\)\.add\(.*)$")
@@ -130,7 +128,7 @@ def _input_line(ir: ApplicationIR, item: FlowInput, imports: Imports) -> str:
         precision = DEFAULT_PRECISION if kind == "decimal" else None
         scale = DEFAULT_SCALE if kind == "decimal" else None
         annotation = scalar_schema_type(
-            FieldType(kind=kind, precision=precision, scale=scale),  # type: ignore[arg-type]
+            FieldType(kind=kind, precision=precision, scale=scale),
             imports,
         )
     default = ""

@@ -75,11 +75,11 @@ def _listed(lines: list[str], number: int, marker: int) -> list[str]:
 
 def _end_of(lines: list[str], start: int, indent: int) -> int:
     """The last line (1-based) of the definition that starts at line `start` (0-based)."""
-    number = start + 1
-    while number < len(lines) and lines[number].lstrip().startswith("@"):
-        number += 1
-    last = number
-    for number in range(number + 1, len(lines)):
+    header = start + 1
+    while header < len(lines) and lines[header].lstrip().startswith("@"):
+        header += 1
+    last = header
+    for number in range(header + 1, len(lines)):
         line = lines[number]
         if not line.strip():
             continue
@@ -108,12 +108,14 @@ def trace_map(ir: ApplicationIR, files: dict[str, str], spec_name: str) -> str:
         if not path.endswith(".py"):
             continue
         bucket = "tests" if path.startswith("tests/") else "code"
-        for requirement, location in code_locations(path, files[path]):
-            entry = entries.get(requirement)
+        for named, location in code_locations(path, files[path]):
+            entry = entries.get(named)
             if entry is not None:
                 entry[bucket].append(location)
     # One requirement per line: readable in a diff, and json's C encoder stays in use.
-    rows = ",\n".join(f"    {json.dumps(key)}: {json.dumps(value)}" for key, value in entries.items())
+    rows = ",\n".join(
+        f"    {json.dumps(key)}: {json.dumps(value)}" for key, value in entries.items()
+    )
     head = f'{{\n  "spec": {json.dumps(spec_name)},\n  "ir_version": {json.dumps(ir.ir_version)},\n'
     return head + '  "requirements": {\n' + rows + "\n  }\n}\n"
 
