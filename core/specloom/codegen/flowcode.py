@@ -9,6 +9,7 @@ arithmetic, decimals and values that may be null are written correctly.
 from __future__ import annotations
 
 import keyword
+import re
 from dataclasses import dataclass, field
 
 from specloom.analysis.flows import flow_scope
@@ -112,6 +113,7 @@ class ExprWriter:
         self.uses_now = False
         self.uses_today = False
         self.nullable_names: dict[str, bool] = {}
+        self.temporaries = 0
 
     # --- expressions ---------------------------------------------------------------------
 
@@ -281,21 +283,37 @@ class ExprWriter:
             right = f"{right}.id"
             left = f"{left}.id" if _kind(left_type) == "record" else left
         op = condition.op
-        nullable = [
-            code
-            for code, expr in ((left, condition.left), (right, condition.right))
-            if self.nullable(expr, scope)
-        ]
+        if op not in ("=", "!="):
+            # a value that may be missing is tested first; a computed one is named once
+            left, left_test = self.named_if_missing(left, condition.left, scope)
+            right, right_test = self.named_if_missing(right, condition.right, scope)
+            tests = [test for test in (left_test, right_test) if test]
+        else:
+            tests = []
         compared = f"{left} {_PY_OP[op]} {right}"
         if op in ("=", "!=") and _is_boolean(condition.right):
             compared = f"{left} {'is' if op == '=' else 'is not'} {right}"
-        if op in ("=", "!=") or not nullable:
+        if not tests:
             return compared
         if getattr(condition, "negated_null", False):
-            missing = " or ".join(f"{code} is None" for code in nullable)
+            missing = " or ".join(f"{test} is None" for test in tests)
             return f"{missing} or {compared}"
-        present = " and ".join(f"{code} is not None" for code in nullable)
+        present = " and ".join(f"{test} is not None" for test in tests)
         return f"{present} and {compared}"
+
+    def named_if_missing(self, code: str, expr: Expr, scope: Scope) -> tuple[str, str]:
+        """(code to compare, code to test for None) of an operand; empty test when the
+        operand is never null. `(value_1 := max(...))` keeps a computed value once."""
+        if not self.nullable(expr, scope):
+            return code, ""
+        if _DOTTED.fullmatch(code):
+            return code, code
+        self.temporaries += 1
+        name = f"value_{self.temporaries}"
+        return name, f"({name} := {code})"
+
+
+_DOTTED = re.compile(r"[A-Za-z_][\w.]*")
 
 
 class FlowWriter(ExprWriter):
@@ -557,7 +575,11 @@ class FlowWriter(ExprWriter):
             condition = self.condition(negate(step.condition), names, scope)
             return [f"{pad}if {condition}:", *otherwise]
         lines = [f"{pad}if {self.condition(step.condition, names, scope)}:", *then]
-        if otherwise:
+        if len(step.otherwise) == 1 and isinstance(step.otherwise[0], IfStep) and otherwise:
+            # `Otherwise:` holding one `If` reads as `elif`
+            nested = otherwise[0].lstrip()
+            lines += [f"{pad}el{nested}", *(line[4:] for line in otherwise[1:])]
+        elif otherwise:
             lines += [f"{pad}else:", *otherwise]
         return lines
 

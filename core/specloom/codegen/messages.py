@@ -46,3 +46,13 @@ def rule_message(rule: Rule) -> str:
 def guard_message(flow_id: str, message: str) -> str:
     """A guard's message, or one naming the flow when the spec gives none."""
     return message or f"{flow_id}: the request is refused"
+
+
+_TEMPORAL_WORDS = {">": "after", ">=": "on or after", "<": "before", "<=": "on or before"}
+_NUMBER_WORDS = {">": "greater than", ">=": "at least", "<": "less than", "<=": "at most"}
+
+
+def bound_message(field: str, op: str, other: str, temporal: bool) -> str:
+    """`ends_at must be after starts_at`, `discount must be at most price`."""
+    words = _TEMPORAL_WORDS if temporal else _NUMBER_WORDS
+    return f"{field} must be {words[op]} {other}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from specloom.codegen import messages
 from specloom.codegen.pycode import Imports, docstring, module_text, py_string
 from specloom.ir.application import ApplicationIR
-from specloom.ir.domain import Entity
+from specloom.ir.domain import Bound, Entity, Field
 from specloom.plan import naming
 
 
@@ -67,8 +67,51 @@ def render_repository(ir: ApplicationIR, entity: Entity, requirement_ids: list[s
     unique = _unique_checks(entity, imports)
     lines += unique or ["        return None"]
     lines += ["", *_delete(ir, entity, imports)]
+    blocks = ["\n".join(lines)]
+    bounds = field_bounds_check(entity, imports)
+    if bounds:
+        blocks.append(bounds)
     module = naming.repository_module(name)
-    return module_text(f"Data access for {name} records.", imports, ["\n".join(lines)], module)
+    return module_text(f"Data access for {name} records.", imports, blocks, module)
+
+
+def relative_bounds(entity: Entity) -> list[tuple[Field, Bound, Field]]:
+    """(field, bound, other field) for every bound of a field against another field."""
+    found = []
+    for field in entity.fields:
+        for bound in field.bounds:
+            other = entity.field(bound.field) if bound.field else None
+            if other is not None:
+                found.append((field, bound, other))
+    return found
+
+
+def field_bounds_check(entity: Entity, imports: Imports) -> str:
+    """`check_bounds`: the bounds between fields, run on every write by `app.rules.commit`."""
+    bounds = relative_bounds(entity)
+    if not bounds:
+        return ""
+    imports.add("app.errors", "AppError", "VALIDATION_STATUS")
+    imports.add("sqlalchemy.orm", "Session")
+    ids = [req for field, _, _ in bounds for req in field.requirement_ids if "." in req]
+    lines = [
+        f"def check_bounds(session: Session, record: {entity.name}) -> None:",
+        docstring("Bounds between fields, checked on every write", _bound_ids(ids)).rstrip("\n"),
+    ]
+    for field, bound, other in bounds:
+        broken = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}[bound.op]
+        temporal = field.type.kind in ("date", "datetime")
+        message = messages.bound_message(field.name, bound.op, other.name, temporal)
+        a, b = f"record.{field.json_name}", f"record.{other.json_name}"
+        lines += [
+            f"    if {a} is not None and {b} is not None and {a} {broken} {b}:",
+            f"        raise AppError(VALIDATION_STATUS, {py_string(message)})",
+        ]
+    return "\n".join(lines)
+
+
+def _bound_ids(ids: list[str]) -> list[str]:
+    return [req for req in ids if req.rsplit(".", 1)[-1] in ("min", "max", "after", "before")]
 
 
 def _unique_checks(entity: Entity, imports: Imports) -> list[str]:

@@ -328,31 +328,8 @@ def _update(
         ]
     lines += _reference_lines(entity, references, imports, "record", only_sent=True)
     lines += [f"    {name}Repository(session).ensure_unique(record)"]
-    lines += _relative_bounds(entity, imports)
     lines += [_commit(imports), "    return record"]
     return "\n".join(lines)
-
-
-def _relative_bounds(entity: Entity, imports: Imports) -> list[str]:
-    """An update may break a bound against another field of the stored record."""
-    lines = []
-    for field in entity.fields:
-        for bound in field.bounds:
-            if bound.field is None:
-                continue
-            other = entity.field(bound.field)
-            if other is None:
-                continue
-            broken = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}[bound.op]
-            imports.add("app.errors", "AppError", "VALIDATION_STATUS")
-            words = {">": "after", ">=": "at least", "<": "before", "<=": "at most"}[bound.op]
-            message = py_string(f"{field.name} must be {words} {other.name}")
-            a, b = f"record.{field.json_name}", f"record.{other.json_name}"
-            lines += [
-                f"    if {a} is not None and {b} is not None and {a} {broken} {b}:",
-                f"        raise AppError(VALIDATION_STATUS, {message})",
-            ]
-    return lines
 
 
 def _delete(

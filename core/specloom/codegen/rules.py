@@ -24,6 +24,7 @@ from specloom.ir.behaviour import (
 from specloom.ir.domain import Entity
 from specloom.plan import naming
 from specloom.spec.diagnostics import DiagnosticSink
+from specloom.spec.names import snake
 
 
 def rule_function(rule: Rule) -> str:
@@ -169,18 +170,30 @@ def _cardinality(
 
 
 def render_rules_package(ir: ApplicationIR) -> str:
-    """`app/rules/__init__.py`: `commit` and the checks of each entity."""
+    """`app/rules/__init__.py`: `commit` and the checks of each entity: the bounds between
+    its fields, then its rules."""
+    from specloom.codegen.repositories import relative_bounds
+
+    checks: dict[str, list[str]] = {}
+    import_lines = []
+    for entity in ir.domain.entities:
+        if relative_bounds(entity):
+            alias = f"check_{snake(entity.name)}_bounds"
+            module = naming.repository_module(entity.name)
+            import_lines.append(f"from {module} import check_bounds as {alias}")
+            checks.setdefault(entity.name, []).append(alias)
     by_entity: dict[str, list[Rule]] = {}
     for rule in ir.behaviour.rules:
         by_entity.setdefault(rule.body.entity, []).append(rule)
-    import_lines = []
-    check_lines = []
-    for entity, rules in by_entity.items():
+    for entity_name, rules in by_entity.items():
         functions = [rule_function(rule) for rule in rules]
         import_lines.append(
-            f"from {naming.rules_module(entity)} import {', '.join(sorted(set(functions)))}"
+            f"from {naming.rules_module(entity_name)} import {', '.join(sorted(set(functions)))}"
         )
-        check_lines.append(f"    {py_string(entity)}: [{', '.join(functions)}],")
+        checks.setdefault(entity_name, []).extend(functions)
+    check_lines = [
+        f"    {py_string(name)}: [{', '.join(functions)}]," for name, functions in checks.items()
+    ]
     return Template(template("rules_package.py")).substitute(
         imports="\n".join(import_lines), checks="\n".join(check_lines)
     )

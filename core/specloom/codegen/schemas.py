@@ -4,6 +4,7 @@ create or update a record (`<Entity>Create`, `<Entity>Update`), what it gets bac
 
 from __future__ import annotations
 
+from specloom.codegen import messages
 from specloom.codegen.fieldtypes import is_nullable, scalar_schema_type, schema_type
 from specloom.codegen.pycode import (
     Imports,
@@ -19,8 +20,6 @@ from specloom.ir.domain import Bound, Entity, Field
 from specloom.plan import naming
 
 _BOUND_KEYWORDS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
-_BOUND_WORDS = {">": "after", ">=": "on or after", "<": "before", "<=": "on or before"}
-_BOUND_NUMBER_WORDS = {">": "greater than", ">=": "at least", "<": "less than", "<=": "at most"}
 
 
 def writable_fields(entity: Entity) -> list[Field]:
@@ -174,7 +173,6 @@ def _relative_check(
 ) -> list[str]:
     if bound.value is not None:
         return []
-    words = _BOUND_WORDS if field.type.kind in ("date", "datetime") else _BOUND_NUMBER_WORDS
     if bound.clock is not None:
         clock = "today()" if bound.clock == "today" else "utcnow()"
         imports.add("app.database", "today" if bound.clock == "today" else "utcnow")
@@ -192,7 +190,8 @@ def _relative_check(
     name = f"self.{field.json_name}"
     present = [name] + ([other] if other.startswith("self.") else [])
     guard = " and ".join(f"{item} is not None" for item in present)
-    message = py_string(f"{field.name} must be {words[bound.op]} {other_name}")
+    temporal = field.type.kind in ("date", "datetime")
+    message = py_string(messages.bound_message(field.name, bound.op, other_name, temporal))
     return [
         f"        if {guard} and {name} {op} {other}:",
         f"            raise ValueError({message})",
