@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from specloom.codegen import shell
 from specloom.codegen.format import format_tree
 from specloom.codegen.models import render_model, render_models_package
+from specloom.codegen.pycode import Imports
 from specloom.codegen.repositories import render_repository
-from specloom.codegen.routers import render_router
+from specloom.codegen.routers import assemble_router, render_handler_part
 from specloom.codegen.rules import render_rules
 from specloom.codegen.schemas import render_schemas
 from specloom.codegen.services import render_service
 from specloom.codegen.trace import trace_map
-from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
 from specloom.ir.behaviour import Rule
 from specloom.plan import naming
@@ -40,7 +40,7 @@ class Generator:
     plan: Plan
     spec_name: str = "spec.md"
     files: dict[str, str] = field(default_factory=dict)
-    handlers: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    handlers: dict[str, dict[str, tuple[str, Imports]]] = field(default_factory=dict)
     checks: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -107,13 +107,13 @@ class Generator:
     def endpoint(self, task: Task) -> list[str]:
         endpoint = self.index.endpoints[task.subject]
         handlers = self.handlers.setdefault(endpoint.entity, {})
-        handlers[endpoint.id] = task.requirement_ids
-        ordered: list[tuple[Endpoint, list[str]]] = [
-            (self.index.endpoints[endpoint_id], handlers[endpoint_id])
+        handlers[endpoint.id] = render_handler_part(self.index, endpoint, task.requirement_ids)
+        ordered = [
+            handlers[endpoint_id]
             for endpoint_id in sorted(handlers, key=self.endpoint_order.__getitem__)
         ]
         path = naming.module_file(naming.router_module(endpoint.entity))
-        return self.write(path, render_router(self.index, endpoint.entity, ordered))
+        return self.write(path, assemble_router(endpoint.entity, ordered))
 
     def flow(self, task: Task) -> list[str]:
         flow = self.index.flows[task.subject]

@@ -45,14 +45,20 @@ def docstring(summary: str, requirements: Iterable[str] = (), indent: str = "   
     text = summary.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     if text and not text.endswith((".", "!", "?", ":")):
         text += "."
+    width = 88 - len(indent)
     text = "\n".join(
-        textwrap.fill(paragraph, width=88 - len(indent), subsequent_indent=indent)
+        paragraph
+        if len(paragraph) <= width
+        else textwrap.fill(paragraph, width=width, subsequent_indent=indent)
         for paragraph in text.split("\n")
     )
     if not ids:
         return f'{indent}"""{text}"""\n'
+    listed = "Requirements: " + ", ".join(ids) + "."
+    if len(listed) + len(indent) <= 92:
+        return f'{indent}"""{text}\n\n{indent}{listed}\n{indent}"""\n'
     listed = textwrap.fill(
-        "Requirements: " + ", ".join(ids) + ".",
+        listed,
         width=92 - len(indent),
         initial_indent=indent,
         subsequent_indent=indent + "    ",

@@ -18,11 +18,24 @@ from specloom.spec.names import snake
 
 def render_router(index: PlanIndex, entity: str, handlers: list[tuple[Endpoint, list[str]]]) -> str:
     """The router module of `entity`, with a handler per (endpoint, requirement IDs)."""
+    return assemble_router(entity, [render_handler_part(index, e, ids) for e, ids in handlers])
+
+
+def render_handler_part(
+    index: PlanIndex, endpoint: Endpoint, requirement_ids: list[str]
+) -> tuple[str, Imports]:
+    """One handler and the imports it needs: what a router module is assembled from."""
+    imports = Imports()
+    return render_handler(index, endpoint, requirement_ids, imports), imports
+
+
+def assemble_router(entity: str, parts: list[tuple[str, Imports]]) -> str:
     imports = Imports()
     imports.add("fastapi", "APIRouter")
+    for _, needed in parts:
+        imports.merge(needed)
     blocks = [f"router = APIRouter(tags=[{py_string(snake(entity))}])"]
-    for endpoint, requirement_ids in handlers:
-        blocks.append(render_handler(index, endpoint, requirement_ids, imports))
+    blocks += [code for code, _ in parts]
     return module_text(
         f"The endpoints of {entity} records.",
         imports,
@@ -200,7 +213,13 @@ def _reference_lines(
         target = str(field.type.entity)
         imports.add(naming.repository_module(target), f"{target}Repository")
         load = f"{target}Repository(session).get(data.{field.json_name})"
-        if only_sent:
+        if only_sent and not is_nullable(field):
+            # the update schema refuses a null for it: a sent id is never None here
+            lines += [
+                f"    if data.{field.json_name} is not None:",
+                f"        {record}.{field.name} = {load}",
+            ]
+        elif only_sent:
             lines += [
                 f'    if "{field.json_name}" in data.model_fields_set:',
                 f"        {record}.{field.name} = (",
