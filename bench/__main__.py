@@ -8,6 +8,7 @@ import sys
 BENCHMARKS = {
     "parse": ("bench.parse", "phases 1-2: compile_spec on the examples and a 2,000-line spec"),
     "plan": ("bench.plan", "phases 1-5: compile and plan the examples and a synthetic spec"),
+    "generate": ("bench.generate", "phases 1-6: generate the app and its tests from each spec"),
     "pipeline": ("bench.pipeline", "the orchestrator's own overhead per task"),
 }
 
