@@ -51,19 +51,26 @@ def test_plan_refuses_a_spec_with_errors(workspace: Path) -> None:
 
 def test_generate_shows_the_phase_table_and_says_what_is_missing(workspace: Path) -> None:
     result = specloom("generate", "library.spec.md", "--out", "out", cwd=workspace)
-    assert result.returncode == 3, result.stderr  # incomplete: phases 6 to 11 missing
+    assert result.returncode == 3, result.stderr  # incomplete: phases 7 to 11 missing
     assert "spec ingestion" in result.stderr
+    assert "code generation" in result.stderr
     assert "unavailable" in result.stderr
     assert "not available in this version" in result.stderr
-    assert sorted(p.name for p in (workspace / "out").iterdir()) == ["plan.json", "plan.md"]
+    out = workspace / "out"
+    assert (out / "app" / "main.py").is_file()
+    assert (out / "tests" / "test_book.py").is_file()
+    assert (out / "specloom-trace.json").is_file()
+    assert (out / "plan.md").is_file()
 
 
 def test_generate_json_prints_the_run_record(workspace: Path) -> None:
     result = specloom("generate", "library.spec.md", "--out", "out", "--json", cwd=workspace)
     run = RunRecord.model_validate_json(result.stdout)
     assert run.status == "incomplete"
-    assert [p.status for p in run.phases[:5]] == ["passed"] * 5
-    assert all(p.status == "unavailable" for p in run.phases[5:])
+    assert [p.status for p in run.phases[:6]] == ["passed"] * 6
+    assert all(p.status == "unavailable" for p in run.phases[6:])
+    files = next(p for p in run.phases if p.number == 6).detail["files"]
+    assert "app/main.py" in files
     assert result.returncode == 3
 
 

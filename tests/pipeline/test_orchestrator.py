@@ -57,7 +57,7 @@ def with_phase_six(phase: Phase) -> list[Phase]:
     return phases
 
 
-async def test_a_run_passes_phases_one_to_five_and_is_incomplete_without_the_rest(
+async def test_a_run_passes_phases_one_to_six_and_is_incomplete_without_the_rest(
     store: SqlRunStore, workspace: Path
 ) -> None:
     events: list[RunEvent] = []
@@ -65,11 +65,14 @@ async def test_a_run_passes_phases_one_to_five_and_is_incomplete_without_the_res
     orchestrator.bus.subscribe(events.append)
     run = await orchestrator.run(workspace / "library.spec.md", workspace / "out", workspace)
     statuses = {phase.number: phase.status for phase in run.phases}
-    assert [statuses[n] for n in range(1, 6)] == ["passed"] * 5
-    assert [statuses[n] for n in range(6, 12)] == ["unavailable"] * 6
+    assert [statuses[n] for n in range(1, 7)] == ["passed"] * 6
+    assert [statuses[n] for n in range(7, 12)] == ["unavailable"] * 5
     assert run.status == "incomplete"
-    assert "code generation" in run.error
-    assert sorted(tree(workspace / "out")) == ["plan.json", "plan.md"]
+    assert "deployment" in run.error
+    written = tree(workspace / "out")
+    assert {"plan.json", "plan.md", "app/main.py", "specloom-trace.json"} <= set(written)
+    assert "app/services/f8_borrow_a_book.py" in written
+    assert "tests/test_f8_borrow_a_book.py" in written
     kinds = [event.kind for event in events]
     assert kinds[0] == "run_started"
     assert kinds[-1] == "run_finished"
@@ -86,8 +89,8 @@ async def test_the_run_record_survives_in_the_store(store: SqlRunStore, workspac
     stored = await store.get_run(run.id)
     assert stored is not None
     assert stored.status == "incomplete"
-    assert [p.status for p in stored.phases][:5] == ["passed"] * 5
-    assert all(p.duration_ms is not None for p in stored.phases[:5])
+    assert [p.status for p in stored.phases][:6] == ["passed"] * 6
+    assert all(p.duration_ms is not None for p in stored.phases[:6])
     plan = await store.load_plan(run.id)
     assert plan is not None
     assert plan.task("model:Book") is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from specloom.codegen.bank import MemoryPatternBank, PatternBank
 from specloom.codegen.format import FormatError
 from specloom.codegen.generator import Generator
 from specloom.pipeline.phase import PhaseOutcome, RunContext
@@ -16,14 +17,17 @@ from specloom.plan.model import Task
 class CodeGeneration(TaskPhase):
     number, key, name = 6, "codegen", "code generation"
 
-    def __init__(self) -> None:
+    def __init__(self, bank: PatternBank | None = None) -> None:
+        self.bank = bank if bank is not None else MemoryPatternBank()
         self.generator: Generator | None = None
 
     def generator_for(self, ctx: RunContext) -> Generator:
         if self.generator is None or self.generator.plan is not ctx.plan:
             assert ctx.ir is not None
             assert ctx.plan is not None
-            self.generator = Generator(ctx.ir, ctx.plan, spec_name=ctx.spec_path.name)
+            self.generator = Generator(
+                ctx.ir, ctx.plan, spec_name=ctx.spec_path.name, bank=self.bank
+            )
         return self.generator
 
     async def perform(self, task: Task, ctx: RunContext, task_ctx: TaskContext) -> list[str]:
@@ -53,5 +57,5 @@ class CodeGeneration(TaskPhase):
         return PhaseOutcome(
             "passed",
             f"{len(tree)} files ({python} Python modules)",
-            {"files": sorted(tree)},
+            {"files": sorted(tree), "python_modules": python},
         )

@@ -116,6 +116,10 @@ class Imports:
         return "\n".join(lines) + "\n"
 
 
+Part = tuple[str, Imports]
+"""A block of a shared module (a router's handler, a rule's check) and its imports."""
+
+
 def module_text(doc: str, imports: Imports, body: Iterable[str], own_module: str = "") -> str:
     """A whole module: docstring, imports, then the body's blocks two lines apart."""
     head = f'"""{doc.strip()}"""\n\n' if "\n" not in doc.strip() else f'"""{doc.strip()}\n"""\n\n'

@@ -5,7 +5,7 @@ are written here from the endpoint's kind (create, list, get, update, delete).""
 from __future__ import annotations
 
 from specloom.codegen.fieldtypes import is_nullable, scalar_schema_type
-from specloom.codegen.pycode import Imports, docstring, module_text, py_string
+from specloom.codegen.pycode import Imports, Part, docstring, module_text, py_string
 from specloom.codegen.schemas import updatable_fields, writable_fields
 from specloom.codegen.services import describe_service
 from specloom.ir.api import Endpoint
@@ -21,15 +21,13 @@ def render_router(index: PlanIndex, entity: str, handlers: list[tuple[Endpoint, 
     return assemble_router(entity, [render_handler_part(index, e, ids) for e, ids in handlers])
 
 
-def render_handler_part(
-    index: PlanIndex, endpoint: Endpoint, requirement_ids: list[str]
-) -> tuple[str, Imports]:
+def render_handler_part(index: PlanIndex, endpoint: Endpoint, requirement_ids: list[str]) -> Part:
     """One handler and the imports it needs: what a router module is assembled from."""
     imports = Imports()
     return render_handler(index, endpoint, requirement_ids, imports), imports
 
 
-def assemble_router(entity: str, parts: list[tuple[str, Imports]]) -> str:
+def assemble_router(entity: str, parts: list[Part]) -> str:
     imports = Imports()
     imports.add("fastapi", "APIRouter")
     for _, needed in parts:

@@ -9,7 +9,7 @@ from specloom.analysis.rules import rule_scope
 from specloom.codegen import messages
 from specloom.codegen.fieldtypes import is_nullable
 from specloom.codegen.flowcode import ExprWriter, python_filter, sql_filter
-from specloom.codegen.pycode import Imports, docstring, module_text, py_string
+from specloom.codegen.pycode import Imports, Part, docstring, module_text, py_string
 from specloom.codegen.templates import template
 from specloom.ir.application import ApplicationIR
 from specloom.ir.behaviour import (
@@ -33,13 +33,27 @@ def rule_function(rule: Rule) -> str:
 
 def render_rules(ir: ApplicationIR, entity: str, rules: list[tuple[Rule, list[str]]]) -> str:
     """The rules module of `entity`: one check per (rule, requirement IDs)."""
+    return assemble_rules(entity, [render_rule_part(ir, rule, ids) for rule, ids in rules])
+
+
+def render_rule_part(ir: ApplicationIR, rule: Rule, requirement_ids: list[str]) -> Part:
+    """One rule's check and the imports it needs."""
+    imports = Imports()
+    return _check(ir, rule, requirement_ids, imports), imports
+
+
+def assemble_rules(entity: str, parts: list[Part]) -> str:
     imports = Imports()
     imports.add("sqlalchemy.orm", "Session")
     imports.add("app.errors", "AppError")
     imports.add(naming.model_module(entity), entity)
-    blocks = [_check(ir, rule, requirement_ids, imports) for rule, requirement_ids in rules]
+    for _, needed in parts:
+        imports.merge(needed)
     return module_text(
-        f"The rules on {entity} records.", imports, blocks, own_module=naming.rules_module(entity)
+        f"The rules on {entity} records.",
+        imports,
+        [code for code, _ in parts],
+        own_module=naming.rules_module(entity),
     )
 
 
