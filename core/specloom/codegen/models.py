@@ -104,7 +104,7 @@ def _reference(ir: ApplicationIR, entity: Entity, field: Field, imports: Imports
     column = field.json_name
     options = [f"foreign_keys=[{column}]"]
     if target == entity.name:
-        options.append("remote_side=[id]")
+        options += ["remote_side=[id]", "post_update=True"]
     partner = _collection_through(ir, target, entity.name, field.name)
     if partner is not None:
         options.append(f"back_populates={py_string(partner)}")

@@ -122,12 +122,24 @@ def _unique_checks(entity: Entity, imports: Imports) -> list[str]:
     if not groups:
         return []
     imports.add("app.errors", "DUPLICATE_STATUS")
+    # before a flush a reference set as a record has no id in its column yet
+    values: dict[str, str] = {}
+    for name in dict.fromkeys(name for group in groups for name in group):
+        field = entity.field(name)
+        if field is not None and field.type.kind == "reference":
+            column = field.json_name
+            values[column] = column
+            lines.append(
+                f"        {column} = record.{field.name}.id "
+                f"if record.{field.name} is not None else record.{column}"
+            )
     lines.append("        with self.session.no_autoflush:")
     for group in groups:
         columns = [_json(entity, name) for name in group]
-        conditions = ", ".join(f"{entity.name}.{c} == record.{c}" for c in columns)
+        value_of = {c: values.get(c, f"record.{c}") for c in columns}
+        conditions = ", ".join(f"{entity.name}.{c} == {value_of[c]}" for c in columns)
         message = messages.duplicate_group(
-            entity.name, [(c, "{record." + c + "}") for c in columns]
+            entity.name, [(c, "{" + value_of[c] + "}") for c in columns]
         )
         pieces = message.split(" and ")
         if len(pieces) > 1:
@@ -175,11 +187,14 @@ def _delete(ir: ApplicationIR, entity: Entity, imports: Imports) -> list[str]:
         if other != entity.name:
             imports.add(naming.model_module(other), other)
         message = messages.still_referenced(entity.name, "{record.id}", other)
+        itself = f", {other}.id != record.id" if other == entity.name else ""
         lines += [
             "            referring = self.session.scalar(",
-            f"                select({other}.id).where({other}.{column} == record.id).limit(1)",
+            f"                select({other}.id)",
+            f"                .where({other}.{column} == record.id{itself})",
+            "                .limit(1)",
             "            )",
-            "            if referring is not None and referring != record.id:",
+            "            if referring is not None:",
             f'                raise AppError(CONFLICT_STATUS, f"{message}")',
         ]
     lines += [
