@@ -4,6 +4,7 @@ entity's records (get or 404, pages, add with uniqueness checks, delete)."""
 from __future__ import annotations
 
 from specloom.codegen import messages
+from specloom.codegen.fieldtypes import is_nullable
 from specloom.codegen.pycode import Imports, docstring, module_text, py_string
 from specloom.ir.application import ApplicationIR
 from specloom.ir.domain import Bound, Entity, Field
@@ -147,14 +148,26 @@ def _unique_checks(entity: Entity, imports: Imports) -> list[str]:
             fstring = "(" + " ".join(quoted) + ")"
         else:
             fstring = f'f"{message}"'
-        lines += [
-            "            clash = self.session.scalar(",
-            f"                select({entity.name}.id).where({conditions}, "
+        check = [
+            "clash = self.session.scalar(",
+            f"    select({entity.name}.id).where({conditions}, "
             f"{entity.name}.id != (record.id or 0))",
-            "            )",
-            "            if clash is not None:",
-            f"                raise AppError(DUPLICATE_STATUS, {fstring})",
+            ")",
+            "if clash is not None:",
+            f"    raise AppError(DUPLICATE_STATUS, {fstring})",
         ]
+        # a missing value clashes with nothing (the database allows many nulls)
+        optional = [
+            value_of[_json(entity, name)]
+            for name in group
+            if (found := entity.field(name)) is not None and is_nullable(found)
+        ]
+        if optional:
+            present = " and ".join(f"{value} is not None" for value in optional)
+            lines.append(f"            if {present}:")
+            lines += ["                " + line for line in check]
+        else:
+            lines += ["            " + line for line in check]
     return lines
 
 
