@@ -139,6 +139,8 @@ class TaskPhase(Phase):
         run_id = ctx.run.id
         position = {record.task_id: i for i, record in enumerate(ctx.run.tasks)}
 
+        reported = [ctx.percent(self.number, 0.0)]
+
         async def listen(record: TaskRecord, what: str) -> None:
             snapshot = record.model_copy()
             if record.task_id in position:
@@ -149,7 +151,9 @@ class TaskPhase(Phase):
             if what != "progressed":
                 await ctx.store.save_task(run_id, record)
             done = len(ctx.done_tasks) + (what == "finished" and record.status == "passed")
-            percent = ctx.percent(self.number, done / total)
+            # tasks run side by side: a start may be heard after a later finish
+            percent = max(ctx.percent(self.number, done / total), reported[0])
+            reported[0] = percent
             if what == "started":
                 event: TaskStarted | TaskProgressed | TaskFinished = TaskStarted(
                     run_id=run_id,
