@@ -25,6 +25,7 @@ from specloom.ir.behaviour import (
     BinaryExpr,
     BoolOp,
     ClockExpr,
+    CompareOp,
     Comparison,
     Condition,
     CreateStep,
@@ -53,7 +54,8 @@ from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.names import entity_aliases, snake
 
 RESERVED = frozenset({"session", "data", "now", "today", "Decimal", "select", "timedelta"})
-_NEGATED = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+NEGATED: dict[str, CompareOp] = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+"""The operator that holds exactly when the other does not (for values that are there)."""
 _PY_OP = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -643,7 +645,7 @@ def negate(condition: Condition) -> Condition:
     """The condition that holds exactly when `condition` does not."""
     if isinstance(condition, Comparison):
         return NegatedComparison(
-            op=_NEGATED[condition.op],
+            op=NEGATED[condition.op],
             left=condition.left,
             right=condition.right,
             range=condition.range,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from specloom.codegen import messages
 from specloom.codegen.fieldtypes import is_nullable
+from specloom.codegen.flowcode import NEGATED
 from specloom.codegen.pycode import Imports, docstring, module_text, py_string
 from specloom.ir.application import ApplicationIR
 from specloom.ir.domain import Bound, Entity, Field
@@ -100,7 +101,7 @@ def field_bounds_check(entity: Entity, imports: Imports) -> str:
         docstring("Bounds between fields, checked on every write", _bound_ids(ids)).rstrip("\n"),
     ]
     for field, bound, other in bounds:
-        broken = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}[bound.op]
+        broken = NEGATED[bound.op]
         temporal = field.type.kind in ("date", "datetime")
         message = messages.bound_message(field.name, bound.op, other.name, temporal)
         a, b = f"record.{field.json_name}", f"record.{other.json_name}"

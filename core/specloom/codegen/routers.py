@@ -95,6 +95,11 @@ def _path_parameters(endpoint: Endpoint) -> list[str]:
     ]
 
 
+def _record_key(endpoint: Endpoint) -> str:
+    """The handler parameter holding the id of the record the endpoint acts on."""
+    return _param(endpoint.parameters[-1].name) if endpoint.parameters else "record_id"
+
+
 def _param(name: str) -> str:
     return "record_id" if name == "id" else snake(name)
 
@@ -312,7 +317,7 @@ def _get(
     _use_path(imports, endpoint)
     parameters = [*_path_parameters(endpoint), "session: SessionDep"]
     lines = _head(endpoint, 200, f"{name}Read", parameters, name, requirement_ids)
-    key = _param(endpoint.parameters[-1].name) if endpoint.parameters else "record_id"
+    key = _record_key(endpoint)
     lines.append(f"    return {name}Repository(session).get({key})")
     return "\n".join(lines)
 
@@ -329,7 +334,7 @@ def _update(
     _use_path(imports, endpoint)
     parameters = [*_path_parameters(endpoint), f"data: {name}Update", "session: SessionDep"]
     lines = _head(endpoint, 200, f"{name}Read", parameters, name, requirement_ids)
-    key = _param(endpoint.parameters[-1].name) if endpoint.parameters else "record_id"
+    key = _record_key(endpoint)
     fields = updatable_fields(entity, index.endpoints_of.get(name, []))
     references = [f for f in fields if f.type.kind == "reference"]
     lines.append(f"    record = {name}Repository(session).get({key})")
@@ -362,7 +367,7 @@ def _delete(
     imports.add("fastapi", "Response")
     parameters = [*_path_parameters(endpoint), "session: SessionDep"]
     lines = _head(endpoint, 204, None, parameters, "Response", requirement_ids)
-    key = _param(endpoint.parameters[-1].name) if endpoint.parameters else "record_id"
+    key = _record_key(endpoint)
     lines += [
         f"    repository = {name}Repository(session)",
         f"    repository.delete(repository.get({key}))",
@@ -386,7 +391,7 @@ def _delete_children(
     imports.add("fastapi", "Response")
     parameters = [*_path_parameters(endpoint), "session: SessionDep"]
     lines = _head(endpoint, 204, None, parameters, "Response", requirement_ids)
-    key = _param(endpoint.parameters[-1].name) if endpoint.parameters else "record_id"
+    key = _record_key(endpoint)
     lines += [
         f"    {parent}Repository(session).get({key}).{collection}.clear()",
         _commit(imports),

@@ -8,7 +8,7 @@ from string import Template
 from specloom.analysis.rules import rule_scope
 from specloom.codegen import messages
 from specloom.codegen.fieldtypes import is_nullable
-from specloom.codegen.flowcode import ExprWriter, python_filter, sql_filter
+from specloom.codegen.flowcode import NEGATED, ExprWriter, python_filter, sql_filter
 from specloom.codegen.pycode import Imports, Part, docstring, module_text, py_string
 from specloom.codegen.templates import template
 from specloom.ir.application import ApplicationIR
@@ -90,7 +90,7 @@ def _compare(
 ) -> list[str]:
     """A comparison with a missing value holds: rules constrain values that are there."""
     writer = _writer(ir, entity, "rule", imports)
-    flipped = Comparison(op=_flip(body.op), left=body.left, right=body.right)
+    flipped = Comparison(op=NEGATED[body.op], left=body.left, right=body.right)
     broken = writer.comparison(flipped, writer.names, writer.scope)
     missing = [
         writer.expr(side, writer.names, writer.scope)
@@ -102,10 +102,6 @@ def _compare(
         broken = f"{present} and {broken}"
     lines = [f"    if {broken}:", f"        {refusal}"]
     return _clock(writer) + lines
-
-
-def _flip(op: str) -> str:
-    return {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
 
 
 def _clock(writer: ExprWriter) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from specloom.codegen import messages
 from specloom.codegen.fieldtypes import is_nullable, scalar_schema_type, schema_type
+from specloom.codegen.flowcode import NEGATED
 from specloom.codegen.pycode import (
     Imports,
     docstring,
@@ -186,7 +187,7 @@ def _relative_check(
         other_name = bound.field
     else:
         return []
-    op = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}[bound.op]  # the broken case
+    op = NEGATED[bound.op]  # the broken case
     name = f"self.{field.json_name}"
     present = [name] + ([other] if other.startswith("self.") else [])
     guard = " and ".join(f"{item} is not None" for item in present)
