@@ -47,6 +47,8 @@ def check_endpoints(ir: ApplicationIR, sink: DiagnosticSink) -> None:
 
 def _shape(path: str) -> str:
     """`/books/{id}` and `/books/{book_id}` are the same route."""
+    if "{" not in path:
+        return path  # no parameter: the path is its own shape
     return "/".join("{}" if part.startswith("{") else part for part in path.split("/"))
 
 

@@ -50,27 +50,33 @@ def check_entities(ir: ApplicationIR, sink: DiagnosticSink, assigned: Assigned) 
 
 
 def check_field(entity: Entity, field: Field, sink: DiagnosticSink, flow_sets: bool) -> None:
-    kind = field.type.kind
-    where = field.range
-    label = f"{entity.name}.{field.name}"
-    if field.required and field.optional:
+    # The field's values, read from its __dict__: every attribute read on a pydantic model
+    # goes through a slow hook, and this runs for every field of the spec.
+    values = field.__dict__
+    kind = values["type"].kind
+    where = values["range"]
+    label = f"{entity.name}.{values['name']}"
+    required, default = values["required"], values["default"]
+    set_on_create, set_on_update = values["set_on_create"], values["set_on_update"]
+    min_length, max_length = values["min_length"], values["max_length"]
+    if required and values["optional"]:
         sink.add("SL207", f"{label} is both required and optional: keep one", where)
-    unset = field.default is None and not field.set_on_create and not flow_sets
-    if field.read_only and field.required and unset:
+    unset = default is None and not set_on_create and not flow_sets
+    if values["read_only"] and required and unset:
         sink.add(
             "SL207",
             f"{label} is required but read-only, so no client can send it and nothing sets it: "
             "drop 'required', give it a default, or set it in a flow",
             where,
         )
-    if field.required and field.default is not None:
+    if required and default is not None:
         sink.add(
             "SL207",
             f"{label} is required, so its default is never used: drop one of them",
-            field.default.range,
+            default.range,
             severity="warning",
         )
-    if (field.min_length is not None or field.max_length is not None or field.pattern) and (
+    if (min_length is not None or max_length is not None or values["pattern"]) and (
         kind not in TEXTUAL_KINDS
     ):
         sink.add(
@@ -78,31 +84,27 @@ def check_field(entity: Entity, field: Field, sink: DiagnosticSink, flow_sets: b
             f"{label} is {field.type.describe()}: lengths and patterns apply to text fields only",
             where,
         )
-    if (
-        field.min_length is not None
-        and field.max_length is not None
-        and field.min_length > field.max_length
-    ):
+    if min_length is not None and max_length is not None and min_length > max_length:
         sink.add(
             "SL207",
-            f"{label} must be at least {field.min_length} and at most {field.max_length} "
+            f"{label} must be at least {min_length} and at most {max_length} "
             "characters long, so no value fits: lower the min length or raise the max length",
             where,
         )
-    if kind == "collection" and (field.unique or field.required or field.default is not None):
+    if kind == "collection" and (values["unique"] or required or default is not None):
         sink.add(
             "SL206",
             f"{label} is a collection: it takes no 'required', 'unique' or default",
             where,
         )
-    if (field.set_on_create or field.set_on_update) and kind not in TEMPORAL_KINDS:
+    if (set_on_create or set_on_update) and kind not in TEMPORAL_KINDS:
         sink.add(
             "SL206",
             f"'set on create/update' records the time, so {label} must be a date or datetime, "
             f"not {field.type.describe()}",
             where,
         )
-    for name in field.unique_with:
+    for name in values["unique_with"]:
         if entity.field(name) is None:
             sink.add(
                 "SL215",
@@ -115,11 +117,14 @@ def check_field(entity: Entity, field: Field, sink: DiagnosticSink, flow_sets: b
 
 
 def check_bounds(entity: Entity, field: Field, sink: DiagnosticSink) -> None:
+    bounds = field.bounds
+    if not bounds:
+        return
     label = f"{entity.name}.{field.name}"
     kind = field.type.kind
     low: Decimal | None = None
     high: Decimal | None = None
-    for bound in field.bounds:
+    for bound in bounds:
         if kind not in ORDERED_KINDS:
             sink.add(
                 "SL206",

@@ -34,9 +34,12 @@ from specloom.ir.behaviour import (
     walk_steps,
 )
 from specloom.ir.common import SourceRange
+from specloom.ir.trusted import trusted
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.entities import SCALAR_TYPES
 from specloom.spec.names import did_you_mean, entity_aliases, singular
+
+_ORDERED = NUMERIC | {"date", "datetime"}
 
 
 def flow_scope(ir: ApplicationIR, flow: Flow, endpoint: Endpoint, sink: DiagnosticSink) -> Scope:
@@ -61,12 +64,12 @@ def flow_scope(ir: ApplicationIR, flow: Flow, endpoint: Endpoint, sink: Diagnost
                 input_type = type_of_field(field)
         if input_type is not None:
             scope.bind(flow_input.name, input_type)
+    own = endpoint.entity
     creates_own = any(
-        isinstance(step, CreateStep) and step.entity == endpoint.entity
-        for step in walk_steps(flow.steps)
+        isinstance(step, CreateStep) and step.entity == own for step in walk_steps(flow.steps)
     )
     if endpoint.kind == "create" and not creates_own:
-        scope.bind_record(endpoint.entity)
+        scope.bind_record(own)
     return scope
 
 
@@ -104,7 +107,7 @@ class FlowChecker:
                 target = self.writable(assignment.target, scope)
                 value = scope.type_of(assignment.value)
                 if target is not None and scope.check_compatible(
-                    target, value, assignment.range, str(assignment.target)
+                    target, value, assignment.range, assignment.target
                 ):
                     self.record_write(assignment.target, scope, assignment.value)
         elif isinstance(step, SetFromInput):
@@ -118,7 +121,7 @@ class FlowChecker:
                         path.range,
                     )
                     continue
-                scope.check_compatible(target, scope.lookup(name), path.range, str(path))
+                scope.check_compatible(target, scope.lookup(name), path.range, path)
                 self.record_write(path, scope, None)
         elif isinstance(step, AdjustStep):
             target = self.writable(step.target, scope)
@@ -173,7 +176,7 @@ class FlowChecker:
             if left is None or right is None:
                 return
             if condition.op not in ("=", "!=") and not (
-                left.kind in NUMERIC | {"date", "datetime"} or left.kind == "state"
+                left.kind in _ORDERED or left.kind == "state"
             ):
                 self.sink.add(
                     "SL407",
@@ -182,7 +185,7 @@ class FlowChecker:
                     condition.range,
                 )
                 return
-            scope.check_compatible(left, right, condition.range, str(condition.left))
+            scope.check_compatible(left, right, condition.range, condition.left)
         elif isinstance(condition, IsGiven):
             if condition.input not in scope.inputs:
                 self.sink.add(
@@ -335,7 +338,7 @@ class FlowChecker:
 
     def delete(self, step: DeleteStep, scope: Scope) -> None:
         if step.every:
-            owner = PathExpr(parts=step.target.parts[:-1], range=step.target.range)
+            owner = trusted[PathExpr](parts=step.target.parts[:-1], range=step.target.range)
             owner_type = scope.resolve(owner)
             if owner_type is None:
                 return
@@ -353,7 +356,9 @@ class FlowChecker:
                     step.target.range,
                 )
                 return
-            step.target = PathExpr(parts=[*owner.parts, match.name], range=step.target.range)
+            step.target = trusted[PathExpr](
+                parts=[*owner.parts, match.name], range=step.target.range
+            )
             return
         target = scope.resolve(step.target)
         if target is None:

@@ -12,6 +12,7 @@ import hashlib
 from specloom.ir.application import ApplicationIR
 from specloom.ir.common import SourceRange
 from specloom.ir.domain import Field
+from specloom.ir.trusted import trusted
 from specloom.ir.validation import Requirement
 from specloom.spec.diagnostics import DiagnosticSink
 
@@ -23,44 +24,49 @@ def derived_rule_id(text: str) -> str:
 
 def field_requirements(entity: str, field: Field) -> list[tuple[str, str]]:
     """(ID suffix, text) of each constraint of a field."""
+    # The field's values, read from its __dict__: every attribute read on a pydantic model
+    # goes through a slow hook, and this runs for every field of the spec.
+    values = field.__dict__
     items: list[tuple[str, str]] = []
-    if field.required:
+    if values["required"]:
         items.append(("required", "is required"))
-    if field.unique:
+    if values["unique"]:
         items.append(("unique", "is unique"))
-    if field.unique_with:
-        items.append(("unique_with", "is unique together with " + ", ".join(field.unique_with)))
-    if field.min_length is not None:
-        items.append(("min_length", f"is at least {field.min_length} characters long"))
-    if field.max_length is not None:
-        items.append(("max_length", f"is at most {field.max_length} characters long"))
-    if field.pattern:
-        items.append(("pattern", f"matches `{field.pattern}`"))
-    for bound in field.bounds:
+    if values["unique_with"]:
+        items.append(("unique_with", "is unique together with " + ", ".join(values["unique_with"])))
+    if values["min_length"] is not None:
+        items.append(("min_length", f"is at least {values['min_length']} characters long"))
+    if values["max_length"] is not None:
+        items.append(("max_length", f"is at most {values['max_length']} characters long"))
+    if values["pattern"]:
+        items.append(("pattern", f"matches `{values['pattern']}`"))
+    for bound in values["bounds"]:
         operand = bound.value.text if bound.value is not None else bound.field or bound.clock
         name = "min" if bound.op in (">", ">=") else "max"
         items.append((name, f"is {bound.op} {operand}"))
-    if field.default is not None:
+    if values["default"] is not None:
         items.append(("default", "has a default"))
-    if field.read_only:
+    if values["read_only"]:
         items.append(("read_only", "is read-only"))
-    if field.set_on_create:
+    if values["set_on_create"]:
         items.append(("set_on_create", "is set when the record is created"))
-    if field.set_on_update:
+    if values["set_on_update"]:
         items.append(("set_on_update", "is set when the record is updated"))
-    if field.type.kind in ("reference", "enum", "decimal", "email", "url", "uuid", "date"):
-        items.append(("type", f"is {field.type.describe()}"))
+    field_type = values["type"]
+    if field_type.kind in ("reference", "enum", "decimal", "email", "url", "uuid", "date"):
+        items.append(("type", f"is {field_type.describe()}"))
     return items
 
 
 def build_requirements(ir: ApplicationIR, sink: DiagnosticSink) -> None:
+    new_requirement = trusted[Requirement]  # thousands of them in a large spec
     requirements: list[Requirement] = []
     groups: dict[str, Requirement] = {}
     for endpoint in ir.api.endpoints:
-        group = endpoint.crud_group or endpoint.id
-        kind = "flow" if endpoint.flow else "endpoint"
+        crud_group = endpoint.crud_group
+        group = crud_group or endpoint.id
         if group in groups:
-            if endpoint.crud_group is None:
+            if crud_group is None:
                 first = groups[group].range.start.line + 1
                 sink.add(
                     "SL107",
@@ -71,12 +77,13 @@ def build_requirements(ir: ApplicationIR, sink: DiagnosticSink) -> None:
                 continue
             groups[group].subjects.append(endpoint.id)
             continue
-        text = f"{endpoint.method} {endpoint.path}" + (
-            f": {endpoint.summary}" if endpoint.summary else ""
-        )
-        if endpoint.crud_group:
+        kind = "flow" if endpoint.flow else "endpoint"
+        if crud_group:
             text = f"CRUD {endpoint.path}"
-        requirement = Requirement(
+        else:
+            summary = endpoint.summary
+            text = f"{endpoint.method} {endpoint.path}" + (f": {summary}" if summary else "")
+        requirement = new_requirement(
             id=group,
             explicit=endpoint.explicit_id,
             kind=kind,
@@ -90,52 +97,57 @@ def build_requirements(ir: ApplicationIR, sink: DiagnosticSink) -> None:
     for rule in ir.behaviour.rules:
         if not rule.id:
             rule.id = derived_rule_id(rule.text)
+        body = rule.body
         requirements.append(
-            Requirement(
+            new_requirement(
                 id=rule.id,
                 explicit=rule.explicit_id,
                 kind="rule",
                 category="business_rule",
                 text=rule.text,
-                subjects=[rule.body.entity if rule.body.kind != "cardinality" else rule.body.owner],
+                subjects=[body.entity if body.kind != "cardinality" else body.owner],
                 range=rule.range,
             )
         )
     for entity in ir.domain.entities:
+        entity_name = entity.name
         for field in entity.fields:
-            field.requirement_ids = []
-            for suffix, text in field_requirements(entity.name, field):
-                requirement_id = f"{entity.name}.{field.name}.{suffix}"
-                if suffix in ("min", "max") and requirement_id in field.requirement_ids:
+            label = f"{entity_name}.{field.name}"
+            ids: list[str] = []
+            field.requirement_ids = ids
+            where = field.range
+            for suffix, text in field_requirements(entity_name, field):
+                requirement_id = f"{label}.{suffix}"
+                if suffix in ("min", "max") and requirement_id in ids:
                     continue
-                field.requirement_ids.append(requirement_id)
+                ids.append(requirement_id)
                 requirements.append(
-                    Requirement(
+                    new_requirement(
                         id=requirement_id,
                         explicit=False,
                         kind="constraint",
                         category="data_integrity",
-                        text=f"{entity.name}.{field.name} {text}",
-                        subjects=[f"{entity.name}.{field.name}"],
-                        range=field.range,
+                        text=f"{label} {text}",
+                        subjects=[label],
+                        range=where,
                     )
                 )
         for together in entity.unique_together:
-            together.requirement_id = f"{entity.name}.unique({','.join(together.fields)})"
+            together.requirement_id = f"{entity_name}.unique({','.join(together.fields)})"
             requirements.append(
-                Requirement(
+                new_requirement(
                     id=together.requirement_id,
                     explicit=False,
                     kind="constraint",
                     category="data_integrity",
                     text=f"{', '.join(together.fields)} are unique together",
-                    subjects=[f"{entity.name}.{name}" for name in together.fields],
+                    subjects=[f"{entity_name}.{name}" for name in together.fields],
                     range=together.range,
                 )
             )
     for mapping in ir.validation.error_policy.mappings:
         requirements.append(
-            Requirement(
+            new_requirement(
                 id=f"errors.{mapping.kind}",
                 explicit=False,
                 kind="error_policy",
@@ -152,13 +164,14 @@ def build_requirements(ir: ApplicationIR, sink: DiagnosticSink) -> None:
 def report_duplicates(requirements: list[Requirement], sink: DiagnosticSink) -> None:
     first: dict[str, SourceRange] = {}
     for requirement in requirements:
-        if requirement.id in first:
-            line = first[requirement.id].start.line + 1
+        requirement_id = requirement.id
+        if requirement_id in first:
+            line = first[requirement_id].start.line + 1
             sink.add(
                 "SL107",
-                f"the ID {requirement.id} is already used on line {line}: give each "
+                f"the ID {requirement_id} is already used on line {line}: give each "
                 "requirement its own ID",
                 requirement.range,
             )
         else:
-            first[requirement.id] = requirement.range
+            first[requirement_id] = requirement.range

@@ -60,7 +60,7 @@ def check_compare(ir: ApplicationIR, rule: CompareRule, sink: DiagnosticSink) ->
             rule.range,
         )
         return
-    scope.check_compatible(left, right, rule.range, str(rule.left))
+    scope.check_compatible(left, right, rule.range, rule.left)
 
 
 def check_overlap(ir: ApplicationIR, rule: Rule, body: NoOverlapRule, sink: DiagnosticSink) -> None:

@@ -26,6 +26,7 @@ from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.names import did_you_mean, entity_aliases, listing, snake
 
 NUMERIC = frozenset({"integer", "decimal"})
+_TEXT_LIKE = TEXTUAL_KINDS | {"uuid"}
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -51,13 +52,14 @@ ID_TYPE = Type("integer")
 
 
 def type_of_field(field: Field) -> Type:
-    kind = field.type.kind
+    field_type = field.type
+    kind = field_type.kind
     if kind == "reference":
-        return Type("record", field.type.entity)
+        return Type("record", field_type.entity)
     if kind == "collection":
-        return Type("collection", field.type.entity)
+        return Type("collection", field_type.entity)
     if kind == "enum":
-        return Type("enum", values=tuple(field.type.values))
+        return Type("enum", values=tuple(field_type.values))
     return Type(kind)
 
 
@@ -72,7 +74,7 @@ def compatible(left: Type, right: Type) -> bool:
         return True
     if left.kind in ("date", "datetime") and right.kind in ("date", "datetime"):
         return True
-    if left.kind in TEXTUAL_KINDS | {"uuid"} and right.kind in TEXTUAL_KINDS | {"uuid"}:
+    if left.kind in _TEXT_LIKE and right.kind in _TEXT_LIKE:
         return True
     if left.kind == "enum" and right.kind == "enum":
         return set(left.values) == set(right.values)
@@ -195,9 +197,11 @@ class Scope:
             return None
         if self.owner is not None:
             code_unknown_field = self.unknown_name_code
-        walked = first
-        for part in path.parts[1:]:
+        parts = path.parts
+        for index in range(1, len(parts)):
+            part = parts[index]
             if current.kind != "record":
+                walked = ".".join([first, *parts[1:index]])  # as written: `first`
                 self.sink.add(
                     code_unknown_field,
                     f"'{walked}' is {current.describe()}, which has no field '{part}'",
@@ -221,7 +225,6 @@ class Scope:
                     )
                     return None
                 current = type_of_field(field)
-            walked = f"{walked}.{part}"
         return current
 
     def state_named(self, word: str) -> str | None:
@@ -235,18 +238,40 @@ class Scope:
 
     def final_field(self, path: PathExpr) -> tuple[Entity, Field] | None:
         """The entity and field a path of two or more parts ends on (no diagnostics)."""
-        if len(path.parts) < 2:
+        parts = path.parts
+        if len(parts) < 2:
             return None
-        owner = PathExpr(parts=path.parts[:-1], range=path.range)
-        silent = Scope(self.ir, DiagnosticSink(), self)
-        owner_type = silent.resolve(owner)
+        owner_type = self._quiet_type(parts[:-1])
         if owner_type is None or owner_type.kind != "record":
             return None
         entity = self.entity(owner_type.entity)
         if entity is None:
             return None
-        field = entity.field(path.parts[-1])
+        field = entity.field(parts[-1])
         return (entity, field) if field is not None else None
+
+    def _quiet_type(self, parts: list[str]) -> Type | None:
+        """What `resolve` finds for a path of these parts, without reporting anything."""
+        first = parts[0]
+        current = self.lookup(first)
+        if current is None and first[:1].isupper():
+            current = self.lookup(snake(first))
+        if current is None:
+            return None
+        for part in parts[1:]:
+            if current.kind != "record":
+                return None
+            entity = self.entity(current.entity)
+            if entity is None:
+                return None
+            if part == "id":
+                current = ID_TYPE
+                continue
+            field = entity.field(part)
+            if field is None:
+                return None
+            current = type_of_field(field)
+        return current
 
     # --- expressions --------------------------------------------------------------
 
@@ -352,8 +377,10 @@ class Scope:
             self.check_compatible(type_of_field(field), value_type, item.range, item.field)
 
     def check_compatible(
-        self, left: Type | None, right: Type | None, where: SourceRange, what: str
+        self, left: Type | None, right: Type | None, where: SourceRange, what: object
     ) -> bool:
+        """Report (and return False) when `right` cannot be compared with or stored into
+        `left`; `what` names the left side, written out only in a report."""
         if left is None or right is None:
             return False
         if not compatible(left, right):

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field as PydanticField
 from pydantic import PrivateAttr
 
-from specloom.ir.common import KeyedList, Node
+from specloom.ir.common import KeyedList, Node, private_attributes
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 EndpointKind = Literal[
@@ -73,7 +73,7 @@ class ApiModel(Node):
 
     def endpoint(self, endpoint_id: str) -> Endpoint | None:
         # the private index read without pydantic's (slow) attribute hook: hot path
-        index: KeyedList = object.__getattribute__(self, "__pydantic_private__")["_by_id"]
+        index: KeyedList = private_attributes(self)["_by_id"]
         found: Endpoint | None = index.get(self.endpoints, "id", endpoint_id)
         return found
 

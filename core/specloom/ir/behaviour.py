@@ -295,6 +295,10 @@ def walk_steps(steps: list[Step]) -> Iterator[Step]:
     """Every step, nested ones included, in order."""
     for step in steps:
         yield step
+        if type(step) in _FLAT_STEPS:
+            # no nested steps, told without the isinstance checks below, which are slow
+            # on pydantic classes when they fail
+            continue
         if isinstance(step, ForEachStep):
             yield from walk_steps(step.steps)
         elif isinstance(step, IfStep):
@@ -303,6 +307,10 @@ def walk_steps(steps: list[Step]) -> Iterator[Step]:
         elif isinstance(step, FindStep):
             yield from walk_steps(step.otherwise)
 
+
+_FLAT_STEPS: frozenset[type] = frozenset(
+    {Guard, SetStep, SetFromInput, AdjustStep, CreateStep, DeleteStep, RespondStep}
+)
 
 # --- rules -----------------------------------------------------------------
 

@@ -6,6 +6,7 @@ one when it prints them. Columns count Unicode code points of the decoded text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -78,6 +79,13 @@ class Value(BaseModel):
 
     def __str__(self) -> str:
         return f'"{self.text}"' if self.kind == "string" else self.text
+
+
+# `private_attributes(model)`: a model's private attributes (a dict), read straight from
+# its slot, without pydantic's attribute hook: for index lookups on hot paths.
+private_attributes: Callable[[BaseModel], dict[str, Any]] = BaseModel.__dict__[
+    "__pydantic_private__"
+].__get__
 
 
 class KeyedList:

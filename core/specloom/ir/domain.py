@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field as PydanticField
 from pydantic import PrivateAttr
 
-from specloom.ir.common import KeyedList, Node, Value
+from specloom.ir.common import KeyedList, Node, Value, private_attributes
 
 ScalarKind = Literal[
     "string",
@@ -135,7 +135,7 @@ class DomainModel(Node):
 
     def entity(self, name: str) -> Entity | None:
         # the private index read without pydantic's (slow) attribute hook: hot path
-        index: KeyedList = object.__getattribute__(self, "__pydantic_private__")["_by_name"]
+        index: KeyedList = private_attributes(self)["_by_name"]
         found: Entity | None = index.get(self.entities, "name", name)
         return found
 

@@ -13,7 +13,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, count
+from operator import add
 
 from markdown_it_pyrs import MarkdownIt, Node
 from specloom.ir.common import Position, SourceRange
@@ -68,7 +69,8 @@ class _Source:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = text.split("\n")
-        self.line_starts = [0, *accumulate(len(line) + 1 for line in self.lines)]
+        # where each line starts: the lengths before it, plus a newline each
+        self.line_starts = [0, *map(add, accumulate(map(len, self.lines)), count(1))]
         self._last_line = len(self.lines) - 1
         self._chars: list[int] | None = None
         if not text.isascii():
@@ -179,14 +181,17 @@ class _Reader:
         return self.source.span(end, end)
 
     def inline_span_of_text(self, node: Node) -> Span:
-        start, end = self.source.offsets(node)
-        return self.source.span(start, end)
+        return self.source.span(*self.source.offsets(node))
 
     def item(self, node: Node) -> Item:
+        nodes = node.children
+        if len(nodes) == 1 and nodes[0].name == "text":
+            # the usual item, one line of text: what the loop below makes of it
+            return Item(self.inline_span_of_text(nodes[0]), [], [])
         head: Span | None = None
         children: list[Item] = []
         extra: list[Block] = []
-        for block in self.blocks(node.children):
+        for block in self.blocks(nodes):
             if head is None and isinstance(block, Paragraph):
                 head = block.span
             elif isinstance(block, Item):

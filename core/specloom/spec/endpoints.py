@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from specloom.ir.api import Endpoint, EndpointKind, Ordering, PathParameter
 from specloom.ir.domain import DomainModel, Entity
+from specloom.ir.trusted import trusted
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.entities import split_top_level
 from specloom.spec.names import (
@@ -24,6 +25,7 @@ from specloom.spec.names import (
     singular,
     snake,
 )
+from specloom.spec.patterns import FirstCharacters
 from specloom.spec.source import Span
 
 REQUIREMENT_ID = re.compile(r"^\s*([A-Z]{1,4}\d+(?:\.\d+)*)[.:)]\s+")
@@ -53,6 +55,17 @@ _CLAUSE_NAME = re.compile(
 )
 _ONE_NAME = r"-?[a-z_][a-z0-9_]*(?:\s+(?:asc|ascending|desc|descending))?"
 _CONTINUATION = re.compile(rf"(?:and\s+)?{_ONE_NAME}(?:\s+and\s+{_ONE_NAME})*", re.I)
+# what each clause pattern's matches start with (see FirstCharacters)
+_CLAUSES = FirstCharacters(
+    {
+        "filter": "f",
+        "paginated": "p",
+        "page size": "p",
+        "ordered": "os",
+        "except": "ewn",
+        "update": "uce",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -84,6 +97,7 @@ class EndpointParser:
         self.sink = sink
         self.domain = domain
         self.names = EntityNames(entity.name for entity in domain.entities)
+        self._found: dict[str, str | None] = {}  # find_entity by path word, for this spec
         self._referrers_by_target: dict[str, list[str]] | None = None
 
     def line(self, span: Span) -> list[Endpoint]:
@@ -117,7 +131,7 @@ class EndpointParser:
         kind = self.kind(method, resolved, span, path_start, len(path))
         if kind is None:
             return []
-        endpoint = Endpoint(
+        endpoint = trusted[Endpoint](
             id=endpoint_id or f"{method} {path}",
             explicit_id=explicit,
             method=method,
@@ -151,7 +165,9 @@ class EndpointParser:
             )
             return []
         group = endpoint_id or f"CRUD {path}"
-        template = Endpoint(id=group, method="GET", path=path, kind="list", entity=resolved.entity)
+        template = trusted[Endpoint](
+            id=group, method="GET", path=path, kind="list", entity=resolved.entity
+        )
         self.clauses(template, span, rest, rest_start, crud=True)
         excluded = set(template.updatable) & {kind for kind, _, _ in _CRUD_KINDS}
         endpoints: list[Endpoint] = []
@@ -160,12 +176,12 @@ class EndpointParser:
                 continue
             item_path = f"{path.rstrip('/')}/{{id}}" if on_item else path
             parameters = (
-                [PathParameter(name="id", entity=resolved.entity, range=span.range())]
+                [trusted[PathParameter](name="id", entity=resolved.entity, range=span.range())]
                 if on_item
                 else []
             )
             endpoints.append(
-                Endpoint(
+                trusted[Endpoint](
                     id=f"{group}.{kind}",
                     explicit_id=bool(endpoint_id),
                     method=method,
@@ -213,7 +229,7 @@ class EndpointParser:
         parameters: list[PathParameter] = []
         seen: set[str] = set()
         for index, segment in enumerate(segments):
-            param = _PARAM.match(segment)
+            param = _PARAM.match(segment) if "{" in segment else None
             if param:
                 name = param.group(1)
                 if current is None or on_item:
@@ -226,8 +242,9 @@ class EndpointParser:
                 if name in seen:
                     fail("SL303", f"the path names '{{{name}}}' twice: give each a name", index)
                     return None
-                aliases = {f"{alias}_id" for alias in entity_aliases(current.name)}
-                if name != "id" and name not in aliases:
+                if name != "id" and name not in {
+                    f"{alias}_id" for alias in entity_aliases(current.name)
+                }:
                     fail(
                         "SL303",
                         f"'{{{name}}}' does not name the id of {current.name}: write '{{id}}' or "
@@ -236,7 +253,7 @@ class EndpointParser:
                     )
                     return None
                 seen.add(name)
-                parameters.append(PathParameter(name=name, entity=current.name))
+                parameters.append(trusted[PathParameter](name=name, entity=current.name))
                 target = current.name
                 on_item = True
                 continue
@@ -250,7 +267,7 @@ class EndpointParser:
                 )
                 return None
             if current is None:
-                name = find_entity(segment.replace("-", "_"), self.names)
+                name = self.entity_named(segment.replace("-", "_"))
                 if name is None:
                     fail(
                         "SL302",
@@ -284,7 +301,7 @@ class EndpointParser:
                 current = child_entity
                 on_item = False
                 continue
-            named = find_entity(segment.replace("-", "_"), self.names)
+            named = self.entity_named(segment.replace("-", "_"))
             if named is not None:
                 links = self.links(named, current.name)
                 how = "through several fields" if links else "not at all"
@@ -339,10 +356,11 @@ class EndpointParser:
         parent (link is that field), or an entity with one reference to the parent
         (link is the child's reference field)."""
         key = segment.replace("-", "_")
+        names = (key, singular(key))
         for field in parent.fields:
-            if field.type.kind == "collection" and field.name in (key, singular(key)):
+            if field.type.kind == "collection" and field.name in names:
                 return str(field.type.entity), field.name
-        name = find_entity(key, self.names)
+        name = self.entity_named(key)
         if name is None:
             return None
         links = self.links(name, parent.name)
@@ -360,6 +378,13 @@ class EndpointParser:
             for field in child.fields
             if field.type.kind == "reference" and field.type.entity == parent_name
         ]
+
+    def entity_named(self, word: str) -> str | None:
+        """The entity a path word names (the same words come back line after line)."""
+        if word in self._found:
+            return self._found[word]
+        found = self._found[word] = find_entity(word, self.names)
+        return found
 
     def _plurals(self) -> list[str]:
         return self.names.aliases()
@@ -382,7 +407,6 @@ class EndpointParser:
     def kind(
         self, method: str, resolved: ResolvedPath, span: Span, start: int, length: int
     ) -> EndpointKind | None:
-        where = span.range(start, start + length)
         if resolved.kind_hint == "action":
             return "action"
         if resolved.kind_hint == "collection":
@@ -399,7 +423,7 @@ class EndpointParser:
             f"{method} on {shape} has no meaning here: use "
             + ", ".join(sorted(table))
             + ", or name an action as in 'POST /members/{id}/suspend'",
-            where,
+            span.range(start, start + length),
         )
         return None
 
@@ -419,31 +443,32 @@ class EndpointParser:
             if not text:
                 continue
             offset = rest_start + start + (len(raw) - len(raw.lstrip()))
-            where = span.range(offset, offset + len(text))
-            if continuing and _CONTINUATION.fullmatch(text) and not _PAGINATED.match(text):
+            tried = _CLAUSES.of(text)
+            paginated = _PAGINATED.match(text) if "paginated" in tried else None
+            if continuing and _CONTINUATION.fullmatch(text) and not paginated:
                 self.add_names(endpoint, continuing, span, offset, text)
                 continue
             continuing = None
-            if match := _FILTER.match(text):
+            if "filter" in tried and (match := _FILTER.match(text)):
                 continuing = "filter"
                 self.add_names(endpoint, continuing, span, offset + match.start(1), match.group(1))
-            elif match := _PAGINATED.match(text):
+            elif paginated is not None:
                 endpoint.paginated = True
-                if match.group(1):
-                    endpoint.page_size = int(match.group(1))
-            elif match := _PAGE_SIZE.match(text):
+                if paginated.group(1):
+                    endpoint.page_size = int(paginated.group(1))
+            elif "page size" in tried and (match := _PAGE_SIZE.match(text)):
                 endpoint.paginated = True
                 endpoint.page_size = int(match.group(1))
-            elif match := _ORDERED.match(text):
+            elif "ordered" in tried and (match := _ORDERED.match(text)):
                 continuing = "order"
                 self.add_names(endpoint, continuing, span, offset + match.start(1), match.group(1))
-            elif crud and (match := _EXCEPT.match(text)):
+            elif crud and "except" in tried and (match := _EXCEPT.match(text)):
                 continuing = "except"
                 self.add_names(endpoint, continuing, span, offset + match.start(1), match.group(1))
             elif not summary_taken:
                 summary_taken = True
                 endpoint.summary = text
-                update = _UPDATE.match(text)
+                update = _UPDATE.match(text) if "update" in tried else None
                 if endpoint.kind == "update" and update and _FIELD_LIST.fullmatch(update.group(1)):
                     continuing = "update"
                     self.add_names(
@@ -454,7 +479,7 @@ class EndpointParser:
                     "SL307",
                     f"'{text}' is not an endpoint clause the compiler knows: use 'filter by "
                     "<fields>', 'paginated (page size N)', 'ordered by <field> [descending]'",
-                    where,
+                    span.range(offset, offset + len(text)),
                 )
         if endpoint.kind == "list":
             endpoint.paginated = True
@@ -468,7 +493,6 @@ class EndpointParser:
             name = match.group(1)
             if name.lower() in ("and", "or"):
                 continue
-            where = span.range(offset + match.start(), offset + match.end())
             if clause == "except":
                 endpoint.updatable.append(name)
                 continue
@@ -489,10 +513,10 @@ class EndpointParser:
             else:
                 direction = (match.group(2) or "").lower()
                 endpoint.ordering.append(
-                    Ordering(
+                    trusted[Ordering](
                         field=name,
                         descending=direction.startswith("desc") or match.group(0).startswith("-"),
-                        range=where,
+                        range=span.range(offset + match.start(), offset + match.end()),
                     )
                 )
 

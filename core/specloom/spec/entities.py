@@ -6,9 +6,11 @@ import re
 
 from specloom.ir.common import SourceRange
 from specloom.ir.domain import Bound, DefaultValue, Entity, Field, FieldType, UniqueTogether
+from specloom.ir.trusted import trusted
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.expressions import is_state_name, literal
 from specloom.spec.names import IDENTIFIER, did_you_mean
+from specloom.spec.patterns import FirstCharacters
 from specloom.spec.source import Span
 
 SCALAR_TYPES: dict[str, str] = {
@@ -83,9 +85,40 @@ _UNIQUE_WITH = re.compile(
 _MORE_NAMES = re.compile(r"(?:and\s+)?[a-z_][a-z0-9_]*(?:\s+and\s+[a-z_][a-z0-9_]*)*")
 _KEYWORDS = frozenset({"required", "optional", "unique", "positive", "readonly"})
 _SET_ON = re.compile(r"^set on (create|update)(?: and (create|update))?$", re.I)
+_FLAGS = {
+    "required": "required",
+    "optional": "optional",
+    "unique": "unique",
+    "read-only": "read_only",
+    "read only": "read_only",
+    "readonly": "read_only",
+}
+# what each constraint pattern's matches start with (see FirstCharacters)
+_CONSTRAINTS = FirstCharacters(
+    {
+        "set on": "s",
+        "unique with": "u",
+        "length": "ma",
+        "length between": "l",
+        "exact length": "l",
+        "pattern": "pmf",
+        "between": "b",
+        "bound": "<>amglfboe",
+        "default": "d=",
+    }
+)
+_TYPES = FirstCharacters({"decimal": "d", "enum": "e", "list": "ls"})
 
 
 _TOP_LEVEL_COMMA = re.compile(r"\((?:[^()]|\([^()]*\))*\)|`[^`]*`|\"[^\"]*\"|,")
+_INTEGER = re.compile(r"-?\d+")
+_NUMBER_VALUE = re.compile(_NUMBER)
+_STATE = re.compile(r"[A-Z][A-Z0-9_]*")
+_ENTITY_TYPE = re.compile(r"[A-Z][A-Za-z0-9]*")
+_ENUM_SEPARATOR = re.compile(r"[|/]")
+_SPACES = re.compile(r"\s+")
+_NAMES_SEPARATOR = re.compile(r",|\band\b")
+_UNIQUE_TOGETHER = re.compile(r"^\s*unique together\s*:?\s*(.+?)\.?\s*$", re.I)
 
 
 def split_top_level(text: str) -> list[tuple[int, int]]:
@@ -93,6 +126,12 @@ def split_top_level(text: str) -> list[tuple[int, int]]:
     levels), backticks and double quotes do not split."""
     parts: list[tuple[int, int]] = []
     start = 0
+    if "(" not in text and "`" not in text and '"' not in text:
+        # nothing that can hold a comma: every comma splits (the usual field line)
+        for piece in text.split(","):
+            parts.append((start, start + len(piece)))
+            start += len(piece) + 1
+        return parts
     for match in _TOP_LEVEL_COMMA.finditer(text):
         if match.group() == ",":
             parts.append((start, match.start()))
@@ -104,9 +143,9 @@ def split_top_level(text: str) -> list[tuple[int, int]]:
 def _value_of(text: str) -> tuple[str, str] | None:
     """(kind, canonical text) of a literal, or None when `text` is not one."""
     stripped = text.strip()
-    if re.fullmatch(r"-?\d+", stripped):
+    if _INTEGER.fullmatch(stripped):
         return "integer", str(int(stripped))
-    if re.fullmatch(_NUMBER, stripped):
+    if _NUMBER_VALUE.fullmatch(stripped):
         return "decimal", stripped
     if stripped.lower() in ("true", "false", "yes", "no"):
         return "boolean", "true" if stripped.lower() in ("true", "yes") else "false"
@@ -138,7 +177,7 @@ class EntityParser:
             return None
         name = text[:colon].strip()
         name_start = text.find(name) if name else 0
-        if not IDENTIFIER.match(name):
+        if not (name.isascii() and name.isidentifier()):  # IDENTIFIER, without a match
             self.sink.add(
                 "SL213",
                 f"'{name}' is not a valid field name: use letters, digits and underscores, "
@@ -153,7 +192,7 @@ class EntityParser:
         if field_type is None:
             return None
         whole = span.range()
-        result = Field(name=name, type=field_type, range=whole)
+        result = trusted[Field](name=name, type=field_type, range=whole)
         listing = False
         for start, end in parts[1:]:
             start, end = _trim(text, start, end)
@@ -162,7 +201,7 @@ class EntityParser:
             piece = text[start:end]
             if listing and _MORE_NAMES.fullmatch(piece) and piece.lower() not in _KEYWORDS:
                 # 'unique together with order_no, batch': the list goes on
-                result.unique_with.extend(n for n in re.split(r"\s+", piece) if n != "and")
+                result.unique_with.extend(n for n in _SPACES.split(piece) if n != "and")
                 continue
             listing = self.constraint(result, span, start, end, entity)
         return result
@@ -177,11 +216,15 @@ class EntityParser:
         if lower in SCALAR_TYPES:
             kind = SCALAR_TYPES[lower]
             if kind == "decimal":
-                return FieldType(
-                    kind="decimal", precision=DEFAULT_PRECISION, scale=DEFAULT_SCALE, range=where
+                return trusted[FieldType](
+                    kind="decimal",
+                    precision=DEFAULT_PRECISION,
+                    scale=DEFAULT_SCALE,
+                    range=where,
                 )
-            return FieldType.model_validate({"kind": kind, "range": where})
-        decimal = _DECIMAL.match(text)
+            return trusted[FieldType](kind=kind, range=where)
+        tried = _TYPES.of(text)
+        decimal = _DECIMAL.match(text) if "decimal" in tried else None
         if decimal:
             precision = int(decimal.group(1) or DEFAULT_PRECISION)
             # decimal(5) has no fraction digits, as in SQL; plain decimal is (12,2)
@@ -194,12 +237,12 @@ class EntityParser:
                     where,
                 )
                 return None
-            return FieldType(kind="decimal", precision=precision, scale=scale, range=where)
-        enum = _ENUM.match(text)
+            return trusted[FieldType](kind="decimal", precision=precision, scale=scale, range=where)
+        enum = _ENUM.match(text) if "enum" in tried else None
         if enum:
-            raw = [value.strip() for value in re.split(r"[|/]", enum.group(1))]
+            raw = [value.strip() for value in _ENUM_SEPARATOR.split(enum.group(1))]
             values = [value for value in raw if value]
-            bad = [value for value in values if not re.fullmatch(r"[A-Z][A-Z0-9_]*", value)]
+            bad = [value for value in values if not _STATE.fullmatch(value)]
             if not values or bad:
                 self.sink.add(
                     "SL201",
@@ -208,17 +251,17 @@ class EntityParser:
                     where,
                 )
                 return None
-            return FieldType(kind="enum", values=values, range=where)
-        collection = _LIST.match(text)
+            return trusted[FieldType](kind="enum", values=values, range=where)
+        collection = _LIST.match(text) if "list" in tried else None
         if collection:
-            return FieldType(
+            return trusted[FieldType](
                 kind="collection",
                 entity=collection.group(1),
                 via=collection.group(2),
                 range=where,
             )
-        if re.fullmatch(r"[A-Z][A-Za-z0-9]*", text):
-            return FieldType(kind="reference", entity=text, range=where)
+        if _ENTITY_TYPE.fullmatch(text):
+            return trusted[FieldType](kind="reference", entity=text, range=where)
         by_lower = self.by_lower
         hint = (
             f"; did you mean '{by_lower[lower.replace('_', '')]}', the entity?"
@@ -237,41 +280,37 @@ class EntityParser:
     def constraint(self, field: Field, span: Span, start: int, end: int, entity: str) -> bool:
         """Apply one constraint; True when it takes a list of fields that may go on."""
         raw = span.text[start:end]
-        text = re.sub(r"\s+", " ", raw).strip()
+        text = " ".join(raw.split())  # runs of whitespace as one space, as `\s+` -> " "
         lower = text.lower()
-        where = span.range(start, end)
-        if lower == "required":
-            field.required = True
-        elif lower == "optional":
-            field.optional = True
-        elif lower == "unique":
-            field.unique = True
-        elif lower in ("read-only", "read only", "readonly"):
-            field.read_only = True
-        elif match := _SET_ON.match(text):
+        flag = _FLAGS.get(lower)
+        if flag is not None:  # required, optional, unique, read-only
+            setattr(field, flag, True)
+            return False
+        tried = _CONSTRAINTS.of(text)
+        if "set on" in tried and (match := _SET_ON.match(text)):
             for moment in match.groups():
                 if moment and moment.lower() == "create":
                     field.set_on_create = True
                 elif moment:
                     field.set_on_update = True
-        elif match := _UNIQUE_WITH.match(text):
-            names = [n.strip() for n in re.split(r",|\band\b", match.group(1)) if n.strip()]
+        elif "unique with" in tried and (match := _UNIQUE_WITH.match(text)):
+            names = [n.strip() for n in _NAMES_SEPARATOR.split(match.group(1)) if n.strip()]
             field.unique_with.extend(names)
             return True
-        elif match := _LENGTH.match(text):
+        elif "length" in tried and (match := _LENGTH.match(text)):
             kind = (match.group(1) or match.group(3) or "").lower()
             number = int(match.group(2) or match.group(4))
             if kind.startswith("max") or kind == "most":
                 field.max_length = number
             else:
                 field.min_length = number
-        elif match := _LENGTH_BETWEEN.match(text):
+        elif "length between" in tried and (match := _LENGTH_BETWEEN.match(text)):
             field.min_length, field.max_length = int(match.group(1)), int(match.group(2))
-        elif match := _EXACT_LENGTH.match(text):
+        elif "exact length" in tried and (match := _EXACT_LENGTH.match(text)):
             low = int(match.group(1))
             field.min_length = low
             field.max_length = int(match.group(2)) if match.group(2) else low
-        elif match := _PATTERN.match(text):
+        elif "pattern" in tried and (match := _PATTERN.match(text)):
             pattern = match.group(1)[1:-1]
             field.pattern = pattern
             try:
@@ -281,27 +320,27 @@ class EntityParser:
                     "SL210",
                     f"the pattern is not a valid regular expression ({error}); "
                     "write it in Python's syntax between backticks",
-                    where,
+                    span.range(start, end),
                 )
-        elif match := _BETWEEN.match(text):
+        elif "between" in tried and (match := _BETWEEN.match(text)):
+            where = span.range(start, end)
             low_text, high_text = match.group(1), match.group(2)
             for op, bound_text in ((">=", low_text), ("<=", high_text)):
                 kind, canonical = _value_of(bound_text) or ("integer", bound_text)
                 field.bounds.append(
-                    Bound.model_validate(
-                        {"op": op, "value": literal(kind, canonical), "range": where}
-                    )
+                    trusted[Bound](op=op, value=literal(kind, canonical), range=where)
                 )
-        elif match := _BOUND.match(text):
+        elif "bound" in tried and (match := _BOUND.match(text)):
+            where = span.range(start, end)
             op = _BOUND_OPS[match.group(1).lower()]
             operand = match.group(2).strip()
             value = _value_of(operand)
             if value is not None and value[0] in ("integer", "decimal"):
-                bound = Bound.model_validate({"op": op, "value": literal(*value), "range": where})
+                bound = trusted[Bound](op=op, value=literal(*value), range=where)
             elif operand.lower() in ("now", "today"):
-                bound = Bound.model_validate({"op": op, "clock": operand.lower(), "range": where})
+                bound = trusted[Bound](op=op, clock=operand.lower(), range=where)
             elif IDENTIFIER.match(operand):
-                bound = Bound.model_validate({"op": op, "field": operand, "range": where})
+                bound = trusted[Bound](op=op, field=operand, range=where)
             else:
                 self.sink.add(
                     "SL208",
@@ -312,40 +351,47 @@ class EntityParser:
                 return False
             field.bounds.append(bound)
         elif lower in ("positive",):
-            field.bounds.append(Bound(op=">", value=literal("integer", "0"), range=where))
+            where = span.range(start, end)
+            field.bounds.append(trusted[Bound](op=">", value=literal("integer", "0"), range=where))
         elif lower in ("non-negative", "not negative", "nonnegative"):
-            field.bounds.append(Bound(op=">=", value=literal("integer", "0"), range=where))
-        elif match := _DEFAULT.match(text):
-            field.default = self.default(match.group(1).strip(), where)
+            where = span.range(start, end)
+            field.bounds.append(trusted[Bound](op=">=", value=literal("integer", "0"), range=where))
+        elif "default" in tried and (match := _DEFAULT.match(text)):
+            field.default = self.default(match.group(1).strip(), span.range(start, end))
         else:
             self.sink.add(
                 "SL208",
                 f"'{text}' is not a constraint the compiler knows; the constraints are: "
                 f"{KNOWN_CONSTRAINTS}",
-                where,
+                span.range(start, end),
             )
         return False
 
     def default(self, text: str, where: SourceRange) -> DefaultValue:
         lower = text.lower()
         if lower in ("now", "today"):
-            return DefaultValue.model_validate({"kind": lower, "range": where})
+            return trusted[DefaultValue](kind=lower, range=where)
         value = _value_of(text)
         if value is not None:
-            return DefaultValue(kind="literal", value=literal(*value), range=where)
+            return trusted[DefaultValue](kind="literal", value=literal(*value), range=where)
         if IDENTIFIER.match(text):
-            return DefaultValue(kind="field", field=text, range=where)
-        return DefaultValue(kind="literal", value=literal("string", text), range=where)
+            return trusted[DefaultValue](kind="field", field=text, range=where)
+        return trusted[DefaultValue](kind="literal", value=literal("string", text), range=where)
 
     def unique_together(self, span: Span) -> UniqueTogether | None:
-        match = re.match(r"^\s*unique together\s*:?\s*(.+?)\.?\s*$", span.text, re.I)
+        text = span.text.lstrip()
+        if text.isascii() and text[:1] not in ("u", "U"):
+            return None  # what `_UNIQUE_TOGETHER` finds first, after spaces
+        match = _UNIQUE_TOGETHER.match(span.text)
         if not match:
             return None
-        names = [n.strip() for n in re.split(r",|\band\b", match.group(1)) if n.strip()]
-        return UniqueTogether(fields=names, range=span.range())
+        names = [n.strip() for n in _NAMES_SEPARATOR.split(match.group(1)) if n.strip()]
+        return trusted[UniqueTogether](fields=names, range=span.range())
 
     def entity(self, heading: Span, description: str) -> Entity:
-        return Entity(name=heading.text.strip(), description=description, range=heading.range())
+        return trusted[Entity](
+            name=heading.text.strip(), description=description, range=heading.range()
+        )
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -20,6 +20,7 @@ filter     := field [compare] atom
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 from specloom.ir.behaviour import (
@@ -39,6 +40,7 @@ from specloom.ir.behaviour import (
     PathExpr,
 )
 from specloom.ir.common import Value
+from specloom.ir.trusted import trusted
 from specloom.spec.sentences import Cursor, ParseError, Token
 
 _OPS: dict[str, CompareOp] = {
@@ -96,9 +98,16 @@ _SIGNS: dict[str, tuple[CompareOp, str]] = {
     "zero": ("=", "0"),
 }
 _ARTICLES = frozenset({"the", "its", "their"})
+# words `atom` reads as something other than a name
+_SPECIAL_WORDS = frozenset(
+    {"true", "false", "yes", "no", "null", "nothing", "now", "today", *_AGGREGATES, *_ARTICLES}
+)
+_ARITHMETIC = frozenset({"+", "-", "*", "/"})
 
 
+@lru_cache(maxsize=1024)
 def literal(kind: str, text: str) -> Value:
+    """A literal value; values are frozen, so one is shared wherever it is written."""
     return Value.model_validate({"kind": kind, "text": text})
 
 
@@ -115,31 +124,41 @@ class ExpressionParser:
 
     # --- conditions ---------------------------------------------------------
 
+    # Most conditions and expressions are one operand: where one starts (`first`, the
+    # index of its first token) is only turned into an offset when an operator follows.
+
     def condition(self) -> Condition:
-        start = self.cursor.offset()
-        operands = [self.and_condition()]
-        while self.cursor.accept_word("or"):
+        cursor = self.cursor
+        first = cursor.index
+        operand = self.and_condition()
+        if not cursor.accept_word("or"):
+            return operand
+        operands = [operand, self.and_condition()]
+        while cursor.accept_word("or"):
             operands.append(self.and_condition())
-        if len(operands) == 1:
-            return operands[0]
-        return BoolOp(op="or", operands=operands, range=self.cursor.range(start))
+        where = cursor.range(cursor.offset_at(first))
+        return trusted[BoolOp](op="or", operands=operands, range=where)
 
     def and_condition(self) -> Condition:
-        start = self.cursor.offset()
-        operands = [self.not_condition()]
-        while self.cursor.accept_word("and"):
+        cursor = self.cursor
+        first = cursor.index
+        operand = self.not_condition()
+        if not cursor.accept_word("and"):
+            return operand
+        operands = [operand, self.not_condition()]
+        while cursor.accept_word("and"):
             operands.append(self.not_condition())
-        if len(operands) == 1:
-            return operands[0]
-        return BoolOp(op="and", operands=operands, range=self.cursor.range(start))
+        where = cursor.range(cursor.offset_at(first))
+        return trusted[BoolOp](op="and", operands=operands, range=where)
 
     def not_condition(self) -> Condition:
-        start = self.cursor.offset()
-        if self.cursor.accept_word("not"):
-            with self.cursor.nested():
-                operand = self.not_condition()
-            return NotCondition(operand=operand, range=self.cursor.range(start))
-        return self.predicate()
+        cursor = self.cursor
+        negation = cursor.accept_word("not")
+        if negation is None:
+            return self.predicate()
+        with cursor.nested():
+            operand = self.not_condition()
+        return trusted[NotCondition](operand=operand, range=cursor.range(negation.start))
 
     def predicate(self) -> Condition:
         cursor = self.cursor
@@ -157,29 +176,35 @@ class ExpressionParser:
                 pass
             cursor.index = mark  # an arithmetic group: '(seats - quantity) >= 0'
         left = self.expression()
-        present = self._presence()
-        if present is not None:
-            if isinstance(left, PathExpr) and len(left.parts) == 1:
-                return IsGiven(input=left.parts[0], negated=not present, range=cursor.range(start))
-            null = LiteralExpr(value=literal("null", "null"), range=cursor.range(start))
-            op: CompareOp = "!=" if present else "="
-            return Comparison(op=op, left=left, right=null, range=cursor.range(start))
-        between = self._between(left, start)
-        if between is not None:
-            return between
-        adjective = self._adjective(left, start)
-        if adjective is not None:
-            return adjective
+        # 'exists', 'does not exist', 'is given', 'is between', 'is positive'...: each
+        # phrase starts with one of these words, so the rest can skip looking for them
+        if cursor.at_word("is", "exists", "does", "between"):
+            present = self._presence()
+            if present is not None:
+                if isinstance(left, PathExpr) and len(left.parts) == 1:
+                    where = cursor.range(start)
+                    return trusted[IsGiven](input=left.parts[0], negated=not present, range=where)
+                null = trusted[LiteralExpr](
+                    value=literal("null", "null"), range=cursor.range(start)
+                )
+                op: CompareOp = "!=" if present else "="
+                return trusted[Comparison](op=op, left=left, right=null, range=cursor.range(start))
+            between = self._between(left, start)
+            if between is not None:
+                return between
+            adjective = self._adjective(left, start)
+            if adjective is not None:
+                return adjective
         mark = cursor.index
         try:
             op = self.comparison_operator()
         except ParseError:
             # A bare yes/no value: 'Require book.active' reads 'book.active is true'.
             cursor.index = mark
-            true = LiteralExpr(value=literal("boolean", "true"), range=cursor.range(start))
-            return Comparison(op="=", left=left, right=true, range=cursor.range(start))
+            true = trusted[LiteralExpr](value=literal("boolean", "true"), range=cursor.range(start))
+            return trusted[Comparison](op="=", left=left, right=true, range=cursor.range(start))
         right = self.expression()
-        return Comparison(op=op, left=left, right=right, range=cursor.range(start))
+        return trusted[Comparison](op=op, left=left, right=right, range=cursor.range(start))
 
     def _continues_a_value(self) -> bool:
         """After '( ... )': does an operator or comparison follow, making the group a value?"""
@@ -226,11 +251,11 @@ class ExpressionParser:
         cursor.expect_word("and", hint=" (between <low> and <high>)")
         high = self.expression()
         where = cursor.range(start)
-        return BoolOp(
+        return trusted[BoolOp](
             op="and",
             operands=[
-                Comparison(op=">=", left=left, right=low, range=where),
-                Comparison(op="<=", left=left, right=high, range=where),
+                trusted[Comparison](op=">=", left=left, right=low, range=where),
+                trusted[Comparison](op="<=", left=left, right=high, range=where),
             ],
             range=where,
         )
@@ -246,9 +271,14 @@ class ExpressionParser:
             return None
         cursor.index += 3 if negated else 2
         op, number = _SIGNS[word.lower]
-        zero = LiteralExpr(value=literal("integer", number), range=cursor.range(word.start))
-        return Comparison(
-            op=_NEGATED[op] if negated else op, left=left, right=zero, range=cursor.range(start)
+        zero = trusted[LiteralExpr](
+            value=literal("integer", number), range=cursor.range(word.start)
+        )
+        return trusted[Comparison](
+            op=_NEGATED[op] if negated else op,
+            left=left,
+            right=zero,
+            range=cursor.range(start),
         )
 
     def comparison_operator(self) -> CompareOp:
@@ -257,21 +287,26 @@ class ExpressionParser:
         if token is not None and token.kind == "op" and token.text in _OPS:
             cursor.next()
             return _OPS[token.text]
-        if cursor.accept_word("exceeds"):
-            return ">"
-        if cursor.accept_word("equals"):
-            return "="
-        if cursor.accept_words("does not exceed"):
-            return "<="
-        if cursor.accept_words("never exceeds"):
-            return "<="
-        if cursor.accept_word("is"):
-            negated = cursor.accept_word("not") is not None
-            op: CompareOp = self.phrase() or "="
-            return _NEGATED[op] if negated else op
-        found = self.phrase()
-        if found is not None:
-            return found
+        if token is not None and token.kind == "word":  # every phrase starts with a word
+            lower = token.lower
+            if lower == "exceeds":
+                cursor.next()
+                return ">"
+            if lower == "equals":
+                cursor.next()
+                return "="
+            if lower == "does" and cursor.accept_words("does not exceed"):
+                return "<="
+            if lower == "never" and cursor.accept_words("never exceeds"):
+                return "<="
+            if lower == "is":
+                cursor.next()
+                negated = cursor.accept_word("not") is not None
+                op: CompareOp = self.phrase() or "="
+                return _NEGATED[op] if negated else op
+            found = self.phrase()
+            if found is not None:
+                return found
         raise cursor.error("expected a comparison such as '=', '>=', 'is', 'is after'")
 
     def phrase(self) -> CompareOp | None:
@@ -287,51 +322,83 @@ class ExpressionParser:
     # --- expressions --------------------------------------------------------
 
     def expression(self) -> Expr:
-        start = self.cursor.offset()
+        lone = self._lone_operand()
+        if lone is not None:
+            return lone
+        cursor = self.cursor
+        first = cursor.index
         left = self.term()
-        while (token := self.cursor.accept_op("+", "-")) is not None:
-            self.cursor.count_operator()
+        while (token := cursor.accept_op("+", "-")) is not None:
+            cursor.count_operator()
             right = self.term()
-            left = BinaryExpr(
+            left = trusted[BinaryExpr](
                 op="+" if token.text == "+" else "-",
                 left=left,
                 right=right,
-                range=self.cursor.range(start),
+                range=cursor.range(cursor.offset_at(first)),
             )
         return left
 
+    def _lone_operand(self) -> Expr | None:
+        """A number, a name or a state with no arithmetic after it, the most frequent
+        expression: what `term`, `unary` and `atom` make of it, without going through
+        them. None for anything else."""
+        cursor = self.cursor
+        index = cursor.index
+        if index >= cursor.size:
+            return None
+        token = cursor.tokens[index]
+        if index + 1 < cursor.size:
+            following = cursor.tokens[index + 1]
+            if following.kind == "op" and following.text in _ARITHMETIC:
+                return None
+        kind = token.kind
+        if kind == "number":
+            cursor.index = index + 1
+            return self.number(token)
+        if kind != "word" or token.possessive or token.lower in _SPECIAL_WORDS:
+            return None
+        cursor.index = index + 1
+        where = cursor.range(token.start)
+        if is_state_name(token.text):
+            return trusted[LiteralExpr](value=literal("enum", token.text), range=where)
+        return trusted[PathExpr](parts=token.text.split("."), range=where)
+
     def term(self) -> Expr:
-        start = self.cursor.offset()
+        cursor = self.cursor
+        first = cursor.index
         left = self.unary()
-        while (token := self.cursor.accept_op("*", "/")) is not None:
-            self.cursor.count_operator()
+        while (token := cursor.accept_op("*", "/")) is not None:
+            cursor.count_operator()
             right = self.unary()
-            left = BinaryExpr(
+            left = trusted[BinaryExpr](
                 op="*" if token.text == "*" else "/",
                 left=left,
                 right=right,
-                range=self.cursor.range(start),
+                range=cursor.range(cursor.offset_at(first)),
             )
         return left
 
     def unary(self) -> Expr:
-        start = self.cursor.offset()
-        if self.cursor.accept_op("-"):
-            number = self.cursor.peek()
-            if number is not None and number.kind == "number":
-                self.cursor.next()
-                return self.number(number, negative=True, start=start)
-            self.cursor.count_operator()
-            with self.cursor.nested():
-                operand = self.unary()
-            return NegateExpr(operand=operand, range=self.cursor.range(start))
-        return self.atom()
+        cursor = self.cursor
+        minus = cursor.accept_op("-")
+        if minus is None:
+            return self.atom()
+        start = minus.start
+        number = cursor.peek()
+        if number is not None and number.kind == "number":
+            cursor.next()
+            return self.number(number, negative=True, start=start)
+        cursor.count_operator()
+        with cursor.nested():
+            operand = self.unary()
+        return trusted[NegateExpr](operand=operand, range=cursor.range(start))
 
     def number(self, token: Token, negative: bool = False, start: int | None = None) -> Expr:
         text = ("-" if negative else "") + token.text
         kind = "decimal" if "." in token.text else "integer"
         where = self.cursor.range(token.start if start is None else start)
-        return LiteralExpr(value=literal(kind, text), range=where)
+        return trusted[LiteralExpr](value=literal(kind, text), range=where)
 
     def atom(self) -> Expr:
         cursor = self.cursor
@@ -344,7 +411,9 @@ class ExpressionParser:
             return self.number(token)
         if token.kind == "string":
             cursor.next()
-            return LiteralExpr(value=literal("string", token.value), range=cursor.range(start))
+            return trusted[LiteralExpr](
+                value=literal("string", token.value), range=cursor.range(start)
+            )
         if cursor.accept_op("("):
             with cursor.nested():
                 inner = self.expression()
@@ -356,14 +425,14 @@ class ExpressionParser:
         if lower in ("true", "false", "yes", "no"):
             cursor.next()
             value = "true" if lower in ("true", "yes") else "false"
-            return LiteralExpr(value=literal("boolean", value), range=cursor.range(start))
+            return trusted[LiteralExpr](value=literal("boolean", value), range=cursor.range(start))
         if lower in ("null", "nothing"):
             cursor.next()
-            return LiteralExpr(value=literal("null", "null"), range=cursor.range(start))
+            return trusted[LiteralExpr](value=literal("null", "null"), range=cursor.range(start))
         if lower in ("now", "today"):
             cursor.next()
             clock = "now" if lower == "now" else "today"
-            return ClockExpr(clock=clock, range=cursor.range(start))
+            return trusted[ClockExpr](clock=clock, range=cursor.range(start))
         if lower in _AGGREGATES and cursor.at_word("of", ahead=1):
             return self.aggregate()
         following = cursor.peek(1)
@@ -371,22 +440,23 @@ class ExpressionParser:
             return self.path()
         if is_state_name(token.text) and not token.possessive:
             cursor.next()
-            return LiteralExpr(value=literal("enum", token.text), range=cursor.range(start))
+            return trusted[LiteralExpr](
+                value=literal("enum", token.text), range=cursor.range(start)
+            )
         return self.path()
 
     def path(self, what: str = "a name") -> PathExpr:
         """`loan.book.title`, or in words `the loan's book's title`."""
         token = self.cursor.expect_name(what)
         start = token.start
-        following = self.cursor.peek()
-        if token.lower in _ARTICLES and following is not None and following.kind == "word":
+        if token.lower in _ARTICLES and self.cursor.at_kind("word"):
             # "the loan's book" reads as "loan.book"; in a rule "its total" as "total"
             token = self.cursor.next()
         parts = token.text.split(".")
         while token.possessive:
             token = self.cursor.expect_name(f'a field after "{token.text}\'s"')
             parts.extend(token.text.split("."))
-        return PathExpr(parts=parts, range=self.cursor.range(start))
+        return trusted[PathExpr](parts=parts, range=self.cursor.range(start))
 
     def aggregate(self) -> AggregateExpr:
         cursor = self.cursor
@@ -396,7 +466,7 @@ class ExpressionParser:
         if function == "count":
             collection = self.path("a collection such as 'invoice.lines'")
             filters = self.filters()
-            return AggregateExpr(
+            return trusted[AggregateExpr](
                 function="count",
                 collection=collection,
                 filters=filters,
@@ -407,7 +477,7 @@ class ExpressionParser:
         collection = self.path("a collection such as 'invoice.lines'")
         filters = self.filters()
         variable = _first_name(value)
-        return AggregateExpr(
+        return trusted[AggregateExpr](
             function=_FUNCTIONS[function],
             collection=collection,
             variable=variable,
@@ -447,7 +517,7 @@ class ExpressionParser:
         ):
             op = self.comparison_operator()
         value = self.atom()
-        return Filter(field=field.text, op=op, value=value, range=cursor.range(start))
+        return trusted[Filter](field=field.text, op=op, value=value, range=cursor.range(start))
 
 
 def _first_name(expr: Expr) -> str | None:

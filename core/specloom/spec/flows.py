@@ -40,6 +40,7 @@ from specloom.ir.behaviour import (
     SetStep,
     Step,
 )
+from specloom.ir.trusted import trusted
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.document import Item
 from specloom.spec.endpoints import REQUIREMENT_ID
@@ -54,7 +55,7 @@ STEP_WORDS = (
 )
 _INPUT = re.compile(r"^\s*inputs?\s*:\s*(.*)$", re.I | re.S)
 _INPUT_ITEM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(([^)]*)\))?$")
-_AND = re.compile(r"and\b")
+_INPUT_SEPARATORS = re.compile(r"[(),]|and\b")
 _EACH_OPTIONAL = re.compile(r"\(\s*(?:each|all)\s+(optional|required)\s*\)\s*\.?\s*$", re.I)
 
 
@@ -64,24 +65,29 @@ def _input_pieces(body: str) -> list[tuple[int, int]]:
     pieces: list[tuple[int, int]] = []
     depth = 0
     start = 0
-    index = 0
-    while index < len(body):
-        char = body[index]
-        if char == "(":
+    for match in _INPUT_SEPARATORS.finditer(body):  # what can split, or nest
+        found, index = match.group(), match.start()
+        if found == "(":
             depth += 1
-        elif char == ")":
+        elif found == ")":
             depth = max(depth - 1, 0)
-        elif depth == 0 and char == ",":
+        elif depth == 0 and found == ",":
             pieces.append((start, index))
             start = index + 1
-        elif depth == 0 and _AND.match(body, index) and (index == 0 or body[index - 1].isspace()):
+        elif depth == 0 and found == "and" and (index == 0 or body[index - 1].isspace()):
             pieces.append((start, index))
-            index += 3
-            start = index
-            continue
-        index += 1
+            start = index + 3
     pieces.append((start, len(body)))
     return pieces
+
+
+def _names_the_input(cursor: Cursor) -> bool:
+    """Do the words 'input' and 'from' both occur ('Set x, y from the input')?"""
+    text = cursor.span.text.lower()
+    if "input" not in text or "from" not in text:
+        return False  # the common case, without a look at every token
+    words = {token.lower for token in cursor.tokens if token.kind == "word"}
+    return "input" in words and "from" in words
 
 
 def _status(cursor: Cursor) -> int:
@@ -102,9 +108,9 @@ class FlowParser:
         match = REQUIREMENT_ID.match(span.text + " ")
         if match:
             name = span.text[match.end() :].strip() if match.end() <= len(span.text) else ""
-            return Flow(id=match.group(1), name=name or match.group(1), range=span.range())
+            return trusted[Flow](id=match.group(1), name=name or match.group(1), range=span.range())
         name = span.text.strip()
-        return Flow(id="", explicit_id=False, name=name, range=span.range())
+        return trusted[Flow](id="", explicit_id=False, name=name, range=span.range())
 
     def is_input(self, span: Span) -> bool:
         return _INPUT.match(span.text) is not None
@@ -160,7 +166,7 @@ class FlowParser:
                         where,
                     )
             result.append(
-                FlowInput(
+                trusted[FlowInput](
                     name=item.group(1),
                     optional=optional,
                     explicit_type=explicit_type,
@@ -257,14 +263,14 @@ class FlowParser:
         if token is not None and token.kind == "string":
             message = cursor.next().value
         cursor.expect_end()
-        return Guard(condition=condition, status=status, message=message, range=cursor.range(start))
+        return trusted[Guard](
+            condition=condition, status=status, message=message, range=cursor.range(start)
+        )
 
     def set_step(self, cursor: Cursor) -> Step:
         start = cursor.next().start
         expressions = ExpressionParser(cursor)
-        if any(token.lower == "input" for token in cursor.tokens if token.kind == "word") and any(
-            token.lower == "from" for token in cursor.tokens if token.kind == "word"
-        ):
+        if _names_the_input(cursor):
             targets = [expressions.path("a field to set")]
             while cursor.accept_op(",") or cursor.accept_word("and"):
                 targets.append(expressions.path("a field to set"))
@@ -277,7 +283,9 @@ class FlowParser:
                 cursor.expect_word("given", "sent", "present")
                 only_given = True
             cursor.expect_end()
-            return SetFromInput(targets=targets, only_given=only_given, range=cursor.range(start))
+            return trusted[SetFromInput](
+                targets=targets, only_given=only_given, range=cursor.range(start)
+            )
         assignments: list[Assignment] = []
         while True:
             assignment_start = cursor.offset()
@@ -286,13 +294,15 @@ class FlowParser:
                 cursor.expect_word("to", hint=" (Set <field> to <value>)")
             value = expressions.expression()
             assignments.append(
-                Assignment(target=target, value=value, range=cursor.range(assignment_start))
+                trusted[Assignment](
+                    target=target, value=value, range=cursor.range(assignment_start)
+                )
             )
             if cursor.accept_op(",") is None and cursor.accept_word("and") is None:
                 break
             cursor.accept_word("and")
         cursor.expect_end()
-        return SetStep(assignments=assignments, range=cursor.range(start))
+        return trusted[SetStep](assignments=assignments, range=cursor.range(start))
 
     def adjust(self, cursor: Cursor) -> AdjustStep:
         token = cursor.next()
@@ -301,7 +311,7 @@ class FlowParser:
         cursor.expect_word("by", hint=" (Increase <field> by <amount>)")
         amount = expressions.expression()
         cursor.expect_end()
-        return AdjustStep(
+        return trusted[AdjustStep](
             direction="increase" if token.lower == "increase" else "decrease",
             target=target,
             amount=amount,
@@ -327,21 +337,21 @@ class FlowParser:
                 value: PathExpr | object
                 if cursor.accept_op("=") or cursor.accept_word("as"):
                     value = expressions.expression()
+                    where = cursor.range(value_start)
                 elif cursor.accept_word("from") or cursor.accept_words("copied from"):
                     source = expressions.path("the record to copy from")
-                    value = PathExpr(parts=[*source.parts, name.text], range=source.range)
+                    value = trusted[PathExpr](parts=[*source.parts, name.text], range=source.range)
+                    where = cursor.range(value_start)
                 else:
-                    value = PathExpr(parts=[name.text], range=cursor.range(name.start))
-                fields.append(
-                    FieldValue.model_validate(
-                        {"field": name.text, "value": value, "range": cursor.range(value_start)}
-                    )
-                )
+                    # the name alone: the value's range is the field's (one range, shared)
+                    where = cursor.range(value_start)
+                    value = trusted[PathExpr](parts=[name.text], range=where)
+                fields.append(trusted[FieldValue](field=name.text, value=value, range=where))
                 if cursor.accept_op(",") is None and cursor.accept_word("and") is None:
                     break
                 cursor.accept_word("and")
         cursor.expect_end()
-        return CreateStep(
+        return trusted[CreateStep](
             entity=entity,
             variable=snake(entity),
             fields=fields,
@@ -370,8 +380,11 @@ class FlowParser:
         if cursor.accept_word("of", "for", "in"):
             owner = expressions.path("the record they belong to")
         filters = expressions.filters()
-        return RecordQuery(
-            entity=entity, owner=owner, filters=filters, range=cursor.range(entity_start)
+        return trusted[RecordQuery](
+            entity=entity,
+            owner=owner,
+            filters=filters,
+            range=cursor.range(entity_start),
         )
 
     def find(self, cursor: Cursor) -> FindStep:
@@ -387,7 +400,9 @@ class FlowParser:
             cursor.expect_word("use", "reuse", "take")
             cursor.accept_word("it", "that", "the")
         cursor.expect_end()
-        return FindStep(variable=snake(query.entity), query=query, range=cursor.range(start))
+        return trusted[FindStep](
+            variable=snake(query.entity), query=query, range=cursor.range(start)
+        )
 
     def for_each(self, cursor: Cursor, item: Item) -> ForEachStep:
         start = cursor.next().start
@@ -412,7 +427,7 @@ class FlowParser:
         steps = self.steps(item.children)
         if not item.children:
             raise cursor.error("'For each' needs nested steps below it")
-        return ForEachStep(
+        return trusted[ForEachStep](
             variable=variable.text,
             collection=collection,
             query=query,
@@ -437,7 +452,7 @@ class FlowParser:
             with cursor.nested():
                 inner = self.step(cursor, item)
             then = [inner] if inner is not None else []
-        return IfStep(condition=condition, then=then, range=cursor.range(start))
+        return trusted[IfStep](condition=condition, then=then, range=cursor.range(start))
 
     def delete(self, cursor: Cursor) -> DeleteStep:
         start = cursor.next().start
@@ -447,12 +462,14 @@ class FlowParser:
             cursor.expect_word("of", "in", "from")
             owner = expressions.path("the record they belong to")
             cursor.expect_end()
-            target = PathExpr(parts=[*owner.parts, name.text], range=cursor.range(name.start))
-            return DeleteStep(target=target, every=True, range=cursor.range(start))
+            target = trusted[PathExpr](
+                parts=[*owner.parts, name.text], range=cursor.range(name.start)
+            )
+            return trusted[DeleteStep](target=target, every=True, range=cursor.range(start))
         cursor.accept_word("the")
         target = expressions.path("the record to delete")
         cursor.expect_end()
-        return DeleteStep(target=target, range=cursor.range(start))
+        return trusted[DeleteStep](target=target, range=cursor.range(start))
 
     def respond(self, cursor: Cursor) -> RespondStep:
         start = cursor.next().start
@@ -469,4 +486,6 @@ class FlowParser:
         if token is not None and token.kind == "string":
             message = cursor.next().value
         cursor.expect_end()
-        return RespondStep(status=status, body=body, message=message, range=cursor.range(start))
+        return trusted[RespondStep](
+            status=status, body=body, message=message, range=cursor.range(start)
+        )

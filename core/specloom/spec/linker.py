@@ -8,7 +8,21 @@ from __future__ import annotations
 
 from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
-from specloom.ir.behaviour import CreateStep, FindStep, Flow, FlowInput, ForEachStep, walk_steps
+from specloom.ir.behaviour import (
+    AdjustStep,
+    CreateStep,
+    DeleteStep,
+    FindStep,
+    Flow,
+    FlowInput,
+    ForEachStep,
+    Guard,
+    IfStep,
+    RespondStep,
+    SetFromInput,
+    SetStep,
+    walk_steps,
+)
 from specloom.ir.domain import Entity, Field
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.entities import SCALAR_TYPES
@@ -28,10 +42,12 @@ def link_step_entities(ir: ApplicationIR) -> None:
     names = EntityNames(entity.name for entity in ir.domain.entities)
     for flow in ir.behaviour.flows:
         for step in walk_steps(flow.steps):
+            if type(step) in _NAMELESS_STEPS:
+                continue  # told apart from the ones below without slow failing isinstance
             query = None
             if isinstance(step, CreateStep):
                 found = names.find(step.entity)
-                if found is not None:
+                if found is not None and (step.entity != found or step.variable != snake(found)):
                     step.entity, step.variable = found, snake(found)
             elif isinstance(step, (FindStep, ForEachStep)):
                 query = step.query
@@ -41,6 +57,12 @@ def link_step_entities(ir: ApplicationIR) -> None:
                     query.entity = found
                     if isinstance(step, FindStep):
                         step.variable = snake(found)
+
+
+# steps that name no entity (exact types)
+_NAMELESS_STEPS: frozenset[type] = frozenset(
+    {Guard, SetStep, SetFromInput, AdjustStep, IfStep, DeleteStep, RespondStep}
+)
 
 
 def link_rule_statuses(ir: ApplicationIR) -> None:
@@ -57,8 +79,9 @@ def link_references(ir: ApplicationIR, sink: DiagnosticSink) -> None:
     names = [entity.name for entity in ir.domain.entities]
     for entity in ir.domain.entities:
         for field in entity.fields:
-            target_name = field.type.entity
-            if field.type.kind not in ("reference", "collection") or target_name is None:
+            field_type = field.type
+            target_name = field_type.entity
+            if field_type.kind not in ("reference", "collection") or target_name is None:
                 continue
             target = ir.domain.entity(target_name)
             if target is None:
@@ -111,16 +134,15 @@ def link_collection(parent: Entity, field: Field, child: Entity, sink: Diagnosti
 def link_flows(ir: ApplicationIR, sink: DiagnosticSink) -> None:
     endpoints = ir.api.endpoints
     by_id = {endpoint.id: endpoint for endpoint in endpoints}
-    by_summary: dict[str, Endpoint] = {}
-    for candidate in endpoints:
-        if candidate.summary:
-            by_summary.setdefault(candidate.summary.lower().rstrip("."), candidate)
+    by_summary: dict[str, Endpoint] | None = None  # made for the first flow without an ID
     seen: dict[str, Flow] = {}
     for flow in ir.behaviour.flows:
         endpoint: Endpoint | None = None
         if flow.id:
             endpoint = by_id.get(flow.id)
         else:
+            if by_summary is None:
+                by_summary = _endpoints_by_summary(endpoints)
             endpoint = by_summary.get(flow.name.lower().rstrip("."))
             if endpoint is not None:
                 flow.id = endpoint.id
@@ -155,6 +177,14 @@ def link_flows(ir: ApplicationIR, sink: DiagnosticSink) -> None:
         link_inputs(ir, flow, endpoint, sink)
 
 
+def _endpoints_by_summary(endpoints: list[Endpoint]) -> dict[str, Endpoint]:
+    by_summary: dict[str, Endpoint] = {}
+    for candidate in endpoints:
+        if candidate.summary:
+            by_summary.setdefault(candidate.summary.lower().rstrip("."), candidate)
+    return by_summary
+
+
 def link_inputs(ir: ApplicationIR, flow: Flow, endpoint: Endpoint, sink: DiagnosticSink) -> None:
     # The records the flow creates come first: an input is most often one of their
     # fields (`quantity` of the StockMovement that receiving stock creates).
@@ -179,14 +209,17 @@ def link_input(flow_input: FlowInput, entities: list[Entity]) -> bool:
     if flow_input.explicit_type is not None:
         kind = flow_input.explicit_type.lower()
         return kind in SCALAR_TYPES
+    name = flow_input.name
+    referenced = name[:-3] if name.endswith("_id") else None  # 'book' of 'book_id'
     for entity in entities:
         for field in entity.fields:
-            if field.type.kind == "reference" and flow_input.name == f"{field.name}_id":
+            kind = field.type.kind
+            if kind == "reference" and field.name == referenced:
                 flow_input.entity = entity.name
                 flow_input.field = field.name
                 flow_input.reference = field.type.entity
                 return True
-            if field.name == flow_input.name and field.type.kind != "collection":
+            if field.name == name and kind != "collection":
                 flow_input.entity = entity.name
                 flow_input.field = field.name
                 if field.type.kind == "reference":

@@ -39,6 +39,7 @@ def words_of(name: str) -> list[str]:
     return [word for word in snake(name).split("_") if word]
 
 
+@lru_cache(maxsize=4096)
 def plural(word: str) -> str:
     lower = word.lower()
     if lower in _UNCOUNTABLE:
@@ -54,6 +55,7 @@ def plural(word: str) -> str:
     return word + "s"
 
 
+@lru_cache(maxsize=4096)
 def singular(word: str) -> str:
     lower = word.lower()
     if lower in _UNCOUNTABLE:

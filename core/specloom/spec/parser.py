@@ -16,7 +16,7 @@ from specloom.ir.api import ApiModel
 from specloom.ir.application import ApplicationIR
 from specloom.ir.behaviour import BehaviourModel, Flow, Rule
 from specloom.ir.common import SourceRange
-from specloom.ir.domain import DomainModel, Entity
+from specloom.ir.domain import DomainModel, Entity, Field
 from specloom.ir.validation import ErrorPolicy, ValidationModel
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.document import Block, Heading, Item, Opaque, Paragraph, read_blocks
@@ -331,38 +331,46 @@ class SpecParser:
         return domain
 
     def compile_fields(self, parser: EntityParser, entity: Entity, blocks: list[Block]) -> None:
+        name = entity.name
+        fields = entity.fields
+        by_name: dict[str, Field] = {}  # what `entity.field` finds, without a scan per line
+        for known in fields:
+            by_name.setdefault(known.name, known)
         described = False
         for block in blocks:
-            if isinstance(block, Paragraph) and not described and not entity.fields:
+            if isinstance(block, Paragraph) and not described and not fields:
                 described = True
                 entity.description = " ".join(block.span.text.split())
                 self.flag_prose_requirements(block.span)
                 continue
             if not isinstance(block, Item):
-                self.not_interpreted(block, f"in entity {entity.name}")
+                self.not_interpreted(block, f"in entity {name}")
                 continue
-            self.nested_not_interpreted(block, f"nested under a field of {entity.name}")
+            if block.children or block.extra:
+                self.nested_not_interpreted(block, f"nested under a field of {name}")
             together = parser.unique_together(block.span)
             if together is not None:
                 entity.unique_together.append(together)
                 continue
-            field_ = parser.field(block.span, entity.name)
+            field_ = parser.field(block.span, name)
             if field_ is None:
                 continue
-            existing = entity.field(field_.name)
+            field_name = field_.name
+            existing = by_name.get(field_name)
             if existing is not None:
                 self.sink.add(
                     "SL203",
-                    f"{entity.name} already has a field '{field_.name}' (line "
+                    f"{name} already has a field '{field_name}' (line "
                     f"{existing.range.start.line + 1}): rename or remove one",
                     block.span.range(),
                 )
                 continue
-            entity.fields.append(field_)
-        if not entity.fields:
+            fields.append(field_)
+            by_name[field_name] = field_
+        if not fields:
             self.sink.add(
                 "SL214",
-                f"{entity.name} has no fields: list them as '- name: type, constraints'",
+                f"{name} has no fields: list them as '- name: type, constraints'",
                 entity.range,
             )
 

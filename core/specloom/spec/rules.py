@@ -26,9 +26,10 @@ from specloom.ir.behaviour import (
     Rule,
     RuleBody,
 )
+from specloom.ir.trusted import trusted
 from specloom.spec.diagnostics import DiagnosticSink
 from specloom.spec.endpoints import REQUIREMENT_ID
-from specloom.spec.expressions import _NEGATED, _PHRASES, ExpressionParser, literal
+from specloom.spec.expressions import _NEGATED, ExpressionParser, literal
 from specloom.spec.names import EntityNames, listing
 from specloom.spec.sentences import Cursor, ParseError
 from specloom.spec.source import Span
@@ -98,7 +99,7 @@ class RuleParser:
             )
             status = None
         default_status = 409 if rule_body.kind in ("no_overlap", "cardinality") else 422
-        return Rule(
+        return trusted[Rule](
             id=rule_id,
             explicit_id=bool(rule_id),
             text=text.strip(),
@@ -162,7 +163,7 @@ class RuleParser:
             parts.extend(token.text.split("."))
             if not token.possessive:
                 break
-        return PathExpr(parts=parts, range=cursor.range(start))
+        return trusted[PathExpr](parts=parts, range=cursor.range(start))
 
     def compare(self, cursor: Cursor, entity: str, start: int) -> CompareRule:
         left = self.field_path(cursor)
@@ -183,16 +184,17 @@ class RuleParser:
                 cursor.next()
                 adjective_op, number = _ADJECTIVES[word.lower]
                 op = _NEGATED[adjective_op] if negated else adjective_op
-                right: Expr = LiteralExpr(
+                right: Expr = trusted[LiteralExpr](
                     value=literal("integer", number), range=cursor.range(word.start)
                 )
-                return CompareRule(
-                    entity=entity, op=op, left=left, right=right, range=cursor.range(start)
+                return trusted[CompareRule](
+                    entity=entity,
+                    op=op,
+                    left=left,
+                    right=right,
+                    range=cursor.range(start),
                 )
-            for phrase, phrase_op in _PHRASES:
-                if cursor.accept_words(phrase):
-                    op = phrase_op
-                    break
+            op = ExpressionParser(cursor).phrase() or op
         elif cursor.accept_word("exceeds", "exceed"):
             op = ">"
         elif cursor.accept_word("equals", "equal"):
@@ -210,16 +212,18 @@ class RuleParser:
         if negated:
             op = _NEGATED[op]
         right = self.operand(cursor, entity)
-        return CompareRule(entity=entity, op=op, left=left, right=right, range=cursor.range(start))
+        return trusted[CompareRule](
+            entity=entity, op=op, left=left, right=right, range=cursor.range(start)
+        )
 
     def operand(self, cursor: Cursor, entity: str) -> Expr:
         start = cursor.offset()
         if cursor.at_word("the") and cursor.at_word("itself", "themselves", "themself", ahead=2):
             cursor.index += 3
-            return PathExpr(parts=["self"], range=cursor.range(start))
+            return trusted[PathExpr](parts=["self"], range=cursor.range(start))
         if cursor.at_word("itself", "themselves"):
             cursor.next()
-            return PathExpr(parts=["self"], range=cursor.range(start))
+            return trusted[PathExpr](parts=["self"], range=cursor.range(start))
         return ExpressionParser(cursor).expression()
 
     def overlap(self, cursor: Cursor) -> NoOverlapRule | None:
@@ -258,7 +262,7 @@ class RuleParser:
             range_end = cursor.expect_name("the field where a range ends").text
         if entity is None:
             return None
-        return NoOverlapRule(
+        return trusted[NoOverlapRule](
             entity=entity,
             key=key,
             start=range_start,
@@ -294,7 +298,7 @@ class RuleParser:
         filters = ExpressionParser(cursor).filters()
         if entity is None:
             return None
-        return CardinalityRule(
+        return trusted[CardinalityRule](
             owner=owner,
             entity=entity,
             via="",

@@ -16,18 +16,42 @@ from typing import NamedTuple
 from specloom.ir.common import SourceRange
 from specloom.spec.source import Span
 
-# Whitespace matches no alternative, so `finditer` steps over it for free.
+# One match per token, with the whitespace before it: `findall` then gives every
+# token's text and offset in one call, without a match object per token. A word is
+# one group (and its possessive another); any other token is one group, its kind told
+# by `_kind_of`.
 _TOKEN = re.compile(
     r"""
-    (?P<code>`[^`]*`)
-  | (?P<string>"[^"]*"|\u201c[^\u201d]*\u201d)
-  | (?P<number>\d+(?:\.\d+)?)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)(?P<possessive>['\u2019]s\b)?
-  | (?P<op>>=|<=|!=|==|=|>|<|\+|-|\*|/|\||\(|\)|,|;|:|\.)
-  | (?P<other>\S)
+    (\s*)
+    (?:
+      ([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)(['\u2019]s\b)?  # word, possessive
+    | ( `[^`]*`                                                 # code
+      | "[^"]*"|\u201c[^\u201d]*\u201d                          # string
+      | \d+(?:\.\d+)?                                           # number
+      | >=|<=|!=|==|[=><+\-*/|(),;:.]                           # op
+      | \S                                                      # other
+      )
+    | \Z  # trailing whitespace, taken in one match rather than tried at each position
+    )
     """,
     re.VERBOSE,
 )
+_OPERATORS = frozenset(
+    (">=", "<=", "!=", "==", "=", ">", "<", "+", "-", "*", "/", "|", "(", ")", ",", ";", ":", ".")
+)
+
+
+def _kind_of(token: str) -> str:
+    """The kind of a token that is not a word, from the alternative `_TOKEN` took."""
+    if token in _OPERATORS:
+        return "op"
+    first = token[0]
+    if len(token) > 1:  # an opening quote or backtick alone is an 'other'
+        if first == "`":
+            return "code"
+        if first == '"' or first == "\u201c":
+            return "string"
+    return "number" if first.isdecimal() else "other"  # `\d` is a decimal digit
 
 
 class Token(NamedTuple):
@@ -55,17 +79,18 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     append = tokens.append
     new = tuple.__new__  # a Token without the Python-level NamedTuple constructor
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "other"
-        start, end = match.span()
-        token = match.group()
-        if kind == "word":
-            append(new(Token, ("word", token, start, end, False, token.lower())))
-        elif kind == "possessive":
-            word = token[:-2]  # the possessive suffix is two characters: 's
-            append(new(Token, ("word", word, start, start + len(word), True, word.lower())))
-        else:
-            append(new(Token, (kind, token, start, end, False, token)))
+    end = 0
+    for space, word, possessive, other in _TOKEN.findall(text):
+        start = end + len(space)
+        if word:
+            end = start + len(word)
+            append(new(Token, ("word", word, start, end, possessive != "", word.lower())))
+            if possessive:
+                end += len(possessive)
+        elif other:
+            end = start + len(other)
+            kind = "op" if other in _OPERATORS else _kind_of(other)  # most are operators
+            append(new(Token, (kind, other, start, end, False, other)))
     return tokens
 
 
@@ -155,6 +180,10 @@ class Cursor:
                 return False
         return True
 
+    def at_kind(self, kind: str) -> bool:
+        """Is the next token a `kind` (word, number, op...)?"""
+        return self.index < self.size and self.tokens[self.index].kind == kind
+
     def at_op(self, *ops: str, ahead: int = 0) -> bool:
         index = self.index + ahead
         if index >= self.size:
@@ -243,7 +272,10 @@ class Cursor:
 
     def offset(self) -> int:
         """Offset where the next token starts (or the end of the text)."""
-        index = self.index
+        return self.offset_at(self.index)
+
+    def offset_at(self, index: int) -> int:
+        """Offset where the token at `index` starts (or the end of the text)."""
         return self.tokens[index].start if index < self.size else len(self.span.text)
 
     def last_end(self) -> int:
