@@ -96,7 +96,7 @@ def test_the_modules_pass_ruff(rendered: dict[str, tuple[Rendered, str]], tmp_pa
         "--config",
         "lint.select = ['E', 'F', 'W', 'I', 'B', 'UP']",
         "--config",
-        "lint.isort.known-first-party = ['app']",
+        "lint.isort.known-first-party = ['app', 'tests']",
     ]
     ruff = [sys.executable, "-m", "ruff"]
     formatted = subprocess.run(

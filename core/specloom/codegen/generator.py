@@ -24,7 +24,7 @@ from specloom.codegen.routers import assemble_router, render_handler_part
 from specloom.codegen.rules import assemble_rules, render_rule_part
 from specloom.codegen.schemas import render_schemas
 from specloom.codegen.services import render_service
-from specloom.codegen.testgen import render_conftest, render_test_module
+from specloom.codegen.testgen import render_conftest, render_factories, render_test_module
 from specloom.codegen.trace import trace_map
 from specloom.ir.application import ApplicationIR
 from specloom.plan import naming
@@ -196,6 +196,7 @@ class Generator:
         return _files(
             ("tests/__init__.py", '"""The tests of the application."""\n'),
             ("tests/conftest.py", render_conftest(ir)),
+            ("tests/factories.py", render_factories(ir)),
         )
 
 

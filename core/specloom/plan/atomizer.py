@@ -196,6 +196,7 @@ INFRA: dict[str, Contract] = {
         [
             ProducedFile(path="tests/__init__.py"),
             ProducedFile(path="tests/conftest.py", symbols=[naming.TEST_CLIENT]),
+            ProducedFile(path="tests/factories.py"),
         ],
         [naming.MAIN_APP, naming.DATABASE_BASE, naming.DATABASE_SESSION],
     ),

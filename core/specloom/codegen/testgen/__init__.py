@@ -20,12 +20,13 @@ tested through the app is said in a comment that names the requirement.
 from __future__ import annotations
 
 from specloom.codegen.testgen.entitymodule import render_entity_tests
+from specloom.codegen.testgen.factories import render_factories
 from specloom.codegen.testgen.fixtures import render_conftest
 from specloom.codegen.testgen.flowtests import render_flow_tests
 from specloom.codegen.testgen.ruletests import render_rule_tests
 from specloom.ir.application import ApplicationIR
 
-__all__ = ["render_conftest", "render_test_module"]
+__all__ = ["render_conftest", "render_factories", "render_test_module"]
 
 
 def render_test_module(ir: ApplicationIR, subject: str, requirement_ids: list[str]) -> str:

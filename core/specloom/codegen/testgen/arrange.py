@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from specloom.codegen.testgen.factories import factories_of, make
 from specloom.codegen.testgen.pysrc import Clock, py_value
 from specloom.codegen.testgen.rulecheck import unique_groups
 from specloom.codegen.testgen.slots import (
@@ -27,9 +28,40 @@ def arrangement_lines(
 ) -> list[str]:
     """`book = Book(...)` for each record, added and flushed in waves (a record after the
     records it refers to, and after the records of its entity arranged before it), so
-    the database numbers each entity's records in the order the oracle does; then one
-    commit. A record that refers to itself gets the reference once it is stored."""
+    the database numbers each entity's records in the order the oracle does; a record a
+    factory makes (`member = make_member(db)`) after the records arranged before it are
+    flushed; then one commit. A record that refers to itself gets the reference once it
+    is stored."""
     names = {ref: name for name, ref in order}
+    lines: list[str] = []
+    late: list[str] = []
+    pending: list[tuple[str, Ref]] = []
+    for name, ref in order:
+        if ref not in world.tops:
+            pending.append((name, ref))
+            continue
+        lines += _waves(ir, clock, world, pending, names, late)
+        pending = []
+        lines.append(f"{name} = {clock.module.factory(ref.entity)}(db)")
+    lines += _waves(ir, clock, world, pending, names, late)
+    if lines and lines[-1] == "db.flush()":
+        lines[-1] = "db.commit()"
+    elif lines:
+        lines.append("db.commit()")
+    if late:
+        lines += [*late, "db.commit()"]
+    return lines
+
+
+def _waves(
+    ir: ApplicationIR,
+    clock: Clock,
+    world: World,
+    order: list[tuple[str, Ref]],
+    names: dict[Ref, str],
+    late: list[str],
+) -> list[str]:
+    """Constructors of records, added and flushed wave by wave."""
     waves: dict[Ref, int] = {}
     last: dict[str, int] = {}
     for _, ref in order:
@@ -45,7 +77,6 @@ def arrangement_lines(
         waves[ref] = wave
         last[ref.entity] = wave
     lines: list[str] = []
-    late: list[str] = []
     for number in sorted(set(waves.values())):
         batch = [(name, ref) for name, ref in order if waves[ref] == number]
         for name, ref in batch:
@@ -54,10 +85,6 @@ def arrangement_lines(
             late += [f"{name}.{link} = {name}" for link in self_links]
         lines.append(f"db.add_all([{', '.join(name for name, _ in batch)}])")
         lines.append("db.flush()")
-    if lines:
-        lines[-1] = "db.commit()"
-    if late:
-        lines += [*late, "db.commit()"]
     return lines
 
 
@@ -111,11 +138,15 @@ class Arrangement:
         names: Names | None = None,
         world: World | None = None,
         share: bool = True,
+        factories: bool = True,
     ) -> None:
         """`share`: a required reference points at a record of its entity already
-        arranged (the first), where no rule counts or groups records by it."""
+        arranged (the first), where no rule counts or groups records by it.
+        `factories`: a record needed only because another refers to it is made by its
+        factory (`make_member(db)`) where the entity has one."""
         self.ir = ir
         self.share = share
+        self.factories = factories_of(ir) if factories else None
         self.private: set[Ref] = set()  # records no other record may share
         self.counted = counted_links(ir)
         self.world = world if world is not None else World(ir)
@@ -167,6 +198,8 @@ class Arrangement:
                 if target is None and item.name not in given and item.required:
                     target = self.shared(entity, item, linked)
                 if target is None and item.name not in given and item.required:
+                    target = self.made(str(item.type.entity), f"{variable}_{item.name}")
+                if target is None and item.name not in given and item.required:
                     target = self.add(str(item.type.entity), name=f"{variable}_{item.name}")
                 record[item.name] = target.id if isinstance(target, Ref) else None
                 if isinstance(target, Ref):
@@ -186,6 +219,16 @@ class Arrangement:
             self.order.append((variable, ref))
         else:
             self.loose[ref] = variable
+        return ref
+
+    def made(self, entity: str, name: str) -> Ref | None:
+        """A record its factory makes, named in the test; None where it has none."""
+        if self.factories is None:
+            return None
+        ref = make(self.factories, self.world, entity)
+        if ref is not None:
+            self.world.tops.add(ref)
+            self.order.append((self.names.take(name), ref))
         return ref
 
     def shared(self, entity: str, item: Field, taken: set[Ref]) -> Ref | None:

@@ -33,7 +33,7 @@ def add_children(
     for item in rule.filters:
         if item.op == "=" and isinstance(item.value, LiteralExpr):
             fixed[item.field] = item.value.value.python()
-    arrangement = Arrangement(ir, names=names, world=world)
+    arrangement = Arrangement(ir, names=names, world=world, factories=False)
     iterations: list[list[Ref]] = []
     for _ in range(count):
         start = len(arrangement.order)

@@ -10,6 +10,7 @@ from specloom.codegen.testgen.entitycases import EntityCases
 from specloom.codegen.testgen.entitytests import EndpointTests, Planned
 from specloom.codegen.testgen.flowtests import test_module
 from specloom.codegen.testgen.guarded import attempt
+from specloom.codegen.testgen.memo import per_ir
 from specloom.codegen.testgen.policy import policy_of_lines
 from specloom.codegen.testgen.pysrc import Module, comment_lines, function
 from specloom.codegen.testgen.roundtrip import round_trip
@@ -62,8 +63,7 @@ def render_entity_tests(ir: ApplicationIR, entity: Entity, requirement_ids: list
                 )
                 continue
             stem, lines = result
-            found = ir.validation.requirement(requirement)
-            summary = found.text if found is not None else requirement
+            summary = requirement_texts(ir).get(requirement, requirement)
             planned.append((requirement, stem, summary, lines))
             covered.add(requirement)
         elif requirement in groups:
@@ -81,3 +81,8 @@ def render_entity_tests(ir: ApplicationIR, entity: Entity, requirement_ids: list
     for note in notes:
         module.blocks.append("\n".join(comment_lines(f"Not tested here: {note}")))
     return module.render()
+
+
+@per_ir
+def requirement_texts(ir: ApplicationIR) -> dict[str, str]:
+    return {found.id: found.text for found in ir.validation.requirements}

@@ -26,13 +26,15 @@ os.environ.setdefault("DATABASE_URL", "sqlite:///" + os.path.join(_DIRECTORY, "t
 
 @pytest.fixture(autouse=True)
 def empty_tables() -> Iterator[None]:
-    """Every test starts on empty tables."""
+    """Every test starts on empty tables, and its factories number records afresh."""
     from app.database import Base, engine
     from app.main import app
+    from tests import factories
 
     assert app is not None  # importing the app registers every model
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
+    factories.forget()
     yield
     engine.dispose()
 

@@ -3,6 +3,7 @@ in the test's docstring too, so the trace map links each Errors line to its test
 
 from __future__ import annotations
 
+from specloom.codegen.testgen.memo import per_ir
 from specloom.ir.application import ApplicationIR
 from specloom.ir.behaviour import CompareRule, Rule
 
@@ -15,9 +16,14 @@ _SIGNS = {
 }
 
 
+@per_ir
+def _policy_lines(ir: ApplicationIR) -> frozenset[str]:
+    return frozenset(r.id for r in ir.validation.requirements if r.kind == "error_policy")
+
+
 def policy_ids(ir: ApplicationIR, *kinds: str) -> list[str]:
     """The IDs of the Errors lines of these kinds that the spec has."""
-    known = {r.id for r in ir.validation.requirements if r.kind == "error_policy"}
+    known = _policy_lines(ir)
     return [f"errors.{kind}" for kind in kinds if f"errors.{kind}" in known]
 
 

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from specloom.codegen.testgen.values import REF_NOW, REF_TODAY
 from specloom.plan import naming
+from specloom.spec.names import snake
 
 HELPERS = {
     "iso": (
@@ -134,6 +135,7 @@ class Module:
     helpers: set[str] = field(default_factory=set)
     blocks: list[str] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
+    tests: bool = True  # a module of tests (not of helpers for them)
 
     def need(self, module: str, *names: str) -> None:
         self.imports.setdefault(module, set()).update(names)
@@ -147,6 +149,11 @@ class Module:
     def model(self, entity: str) -> str:
         self.need(naming.model_module(entity), entity)
         return entity
+
+    def factory(self, entity: str) -> str:
+        name = f"make_{snake(entity)}"
+        self.need("tests.factories", name)
+        return name
 
     def test_name(self, requirement: str, stem: str) -> str:
         """`test_<requirement>_<stem>`, unique in the module; a long name loses the end of
@@ -162,7 +169,7 @@ class Module:
         return name
 
     def render(self) -> str:
-        if not any(block.startswith("def test_") for block in self.blocks):
+        if self.tests and not any(block.startswith("def test_") for block in self.blocks):
             # no test takes the fixtures: their types are not needed
             self.imports.pop("fastapi.testclient", None)
             self.imports.pop("sqlalchemy.orm", None)

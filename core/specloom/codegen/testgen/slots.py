@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal, cast
 
+from specloom.codegen.testgen.memo import per_ir
 from specloom.codegen.testgen.values import ARRANGED_PAST, REF_TODAY, quantize, sample
 from specloom.ir.application import ApplicationIR
 from specloom.ir.behaviour import (
@@ -61,7 +62,8 @@ class Names:
         return f"{base}_{number}"
 
 
-def counted_links(ir: ApplicationIR) -> set[tuple[str, str]]:
+@per_ir
+def counted_links(ir: ApplicationIR) -> frozenset[tuple[str, str]]:
     """(entity, reference) pairs records may not share a referenced record through
     freely: a rule counts or groups records by it, or it is part of a unique group."""
     found: set[tuple[str, str]] = set()
@@ -77,7 +79,7 @@ def counted_links(ir: ApplicationIR) -> set[tuple[str, str]]:
                 found.update((entity.name, name) for name in [item.name, *item.unique_with])
         for together in entity.unique_together:
             found.update((entity.name, name) for name in together.fields)
-    return found
+    return frozenset(found)
 
 
 def rule_bounds(ir: ApplicationIR, entity: Entity) -> dict[str, Field]:

@@ -43,6 +43,8 @@ class World:
         self.records: dict[str, dict[int, Record]] = {}
         self.next_ids: dict[str, int] = {}
         self.order: list[Ref] = []  # insertion order across entities (arrangement order)
+        self.made: dict[str, list[int]] = {}  # ids of the records factories made, by entity
+        self.tops: set[Ref] = set()  # records a test makes by calling a factory itself
 
     def copy(self) -> World:
         other = World(self.ir)
@@ -52,6 +54,8 @@ class World:
         }
         other.next_ids = dict(self.next_ids)
         other.order = list(self.order)
+        other.made = {name: list(ids) for name, ids in self.made.items()}
+        other.tops = set(self.tops)
         return other
 
     def entity(self, name: str) -> Entity:
@@ -117,6 +121,8 @@ class World:
         """References pointing at records that no longer exist."""
         found: list[tuple[Record, Field]] = []
         for entity in self.ir.domain.entities:
+            if not self.records.get(entity.name):
+                continue
             for item in entity.fields:
                 if item.type.kind != "reference":
                     continue
