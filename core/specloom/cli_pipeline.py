@@ -19,7 +19,8 @@ from specloom.pipeline.cancel import CancelToken
 from specloom.pipeline.events import EventBus
 from specloom.pipeline.lock import WorkspaceBusy
 from specloom.pipeline.orchestrator import Orchestrator, RunError
-from specloom.pipeline.records import RunRecord
+from specloom.pipeline.phase import PipelineSettings
+from specloom.pipeline.records import RunRecord, ValidationRecord
 from specloom.plan.dag import make_plan
 from specloom.plan.render import write_plan
 from specloom.run_view import ProgressView, phase_table
@@ -42,6 +43,26 @@ WorkspaceOption = Annotated[
     typer.Option("--workspace", help="The workspace (its .specloom/ holds runs and the lock)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")]
+TrustOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust",
+        envvar="SPECLOOM_TRUST",
+        help="Trust the workspace: run the generated app and its tests (phases 7 to 10).",
+    ),
+]
+RepairOption = Annotated[
+    int, typer.Option("--repair-attempts", min=0, help="Repair attempts of the verify loop.")
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="SPECLOOM_APP_DATABASE_URL",
+        help="PostgreSQL server for the app's database during verification "
+        "(default: a SQLite file in the run's directory).",
+    ),
+]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -52,6 +73,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def register(app: typer.Typer) -> None:
     app.command()(plan)
     app.command()(generate)
+    app.command()(validate)
     app.command()(resume)
     app.command()(runs)
 
@@ -84,19 +106,38 @@ def plan(
         raise typer.Exit(1)
 
 
-async def _with_store(url: str | None, workspace: Path) -> Orchestrator:
+def pipeline_settings(
+    trust: bool = False, repair_attempts: int = 3, database_url: str | None = None
+) -> PipelineSettings:
+    settings = PipelineSettings()
+    settings.verify.trusted = trust
+    settings.verify.repair_attempts = repair_attempts
+    settings.verify.database_url = database_url
+    return settings
+
+
+async def _with_store(
+    url: str | None, workspace: Path, settings: PipelineSettings | None = None
+) -> Orchestrator:
     store = await open_store(url, workspace)
-    return Orchestrator(store, bus=EventBus())
+    return Orchestrator(store, settings=settings, bus=EventBus())
 
 
 Start = Callable[[Orchestrator, CancelToken], Awaitable[RunRecord]]
 
 
-def _drive(workspace: Path, store_url: str | None, as_json: bool, start: Start) -> None:
+def _drive(
+    workspace: Path,
+    store_url: str | None,
+    as_json: bool,
+    start: Start,
+    settings: PipelineSettings | None = None,
+) -> None:
     console = Console(stderr=True)
+    findings: list[ValidationRecord] = []
 
     async def main() -> RunRecord:
-        orchestrator = await _with_store(store_url, workspace)
+        orchestrator = await _with_store(store_url, workspace, settings)
         cancel = CancelToken()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, cancel.cancel, "interrupted (Ctrl-C)")
@@ -106,7 +147,9 @@ def _drive(workspace: Path, store_url: str | None, as_json: bool, start: Start) 
                 return await start(orchestrator, cancel)
             with ProgressView(console) as view:
                 orchestrator.bus.subscribe(view.on_event)
-                return await start(orchestrator, cancel)
+                record = await start(orchestrator, cancel)
+            findings.extend(await orchestrator.store.list_validations(record.id))
+            return record
         finally:
             await orchestrator.store.close()
 
@@ -118,6 +161,8 @@ def _drive(workspace: Path, store_url: str | None, as_json: bool, start: Start) 
         sys.stdout.write(record.model_dump_json(indent=2) + "\n")
     else:
         console.print(phase_table(record))
+        for line in verify_lines(record, findings):
+            console.print(line, highlight=False, markup=False)
         if record.error:
             console.print(f"[bold]{record.status}[/]: {record.error}")
         if record.status in ("failed", "cancelled"):
@@ -131,14 +176,64 @@ def generate(
     workspace: WorkspaceOption = Path("."),
     store: StoreOption = None,
     as_json: JsonOption = False,
+    trust: TrustOption = False,
+    repair_attempts: RepairOption = 3,
+    database_url: DatabaseOption = None,
 ) -> None:
-    """Run the pipeline on a spec. Exit status: 0 passed, 1 failed, 3 incomplete (a phase
-    is not available in this version), 130 cancelled, 2 could not start."""
+    """Run the pipeline on a spec: generate the app, then (with --trust) deploy, validate,
+    check and repair it. Exit status: 0 passed, 1 failed, 3 incomplete (not verified, or
+    a phase is not available in this version), 130 cancelled, 2 could not start."""
 
     async def start(orchestrator: Orchestrator, cancel: CancelToken) -> RunRecord:
         return await orchestrator.run(spec, out, workspace, cancel)
 
-    _drive(workspace, store, as_json, start)
+    _drive(
+        workspace, store, as_json, start, pipeline_settings(trust, repair_attempts, database_url)
+    )
+
+
+def validate(
+    spec: Annotated[Path, typer.Argument(help="The spec file the app was generated from.")],
+    out: Annotated[Path, typer.Option("--out", help="The app's directory.")],
+    workspace: WorkspaceOption = Path("."),
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    trust: TrustOption = False,
+    repair_attempts: RepairOption = 3,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Verify an app already generated in OUT as it is now (phases 7 to 10), repairing
+    what the deterministic strategies can reach in place. Same exit statuses as generate."""
+    if not (out / "app" / "main.py").is_file():
+        raise fail(f"{out} holds no generated app (no app/main.py): run `specloom generate`")
+
+    async def start(orchestrator: Orchestrator, cancel: CancelToken) -> RunRecord:
+        return await orchestrator.run(spec, out, workspace, cancel, mode="validate")
+
+    _drive(
+        workspace, store, as_json, start, pipeline_settings(trust, repair_attempts, database_url)
+    )
+
+
+def verify_lines(record: RunRecord, findings: list[ValidationRecord]) -> list[str]:
+    """What the verify loop found and did, for a terminal."""
+    lines: list[str] = []
+    checks = {p.number: p for p in record.phases}
+    validation, health = checks.get(9), checks.get(10)
+    if validation and health and validation.status == health.status == "passed":
+        lines.append(f"clean: {validation.message}; {health.message}")
+    repair = checks.get(8)
+    for attempt in repair.detail.get("attempts", []) if repair else []:
+        files = ", ".join(attempt.get("files", {}))
+        lines.append(f"repair attempt {attempt['attempt']}: {files}: {attempt.get('effect')}")
+    shown = findings[-20:]
+    for finding in shown:
+        where = f"{finding.file}: " if finding.file else ""
+        requirement = f" {finding.requirement_id}:" if finding.requirement_id else ""
+        lines.append(f"{where}[{finding.kind}]{requirement} {finding.message}")
+    if len(findings) > len(shown):
+        lines.append(f"... and {len(findings) - len(shown)} earlier findings (--json lists runs)")
+    return lines
 
 
 def resume(

@@ -33,9 +33,18 @@ class CodeGeneration(TaskPhase):
     async def perform(self, task: Task, ctx: RunContext, task_ctx: TaskContext) -> list[str]:
         generator = self.generator_for(ctx)
         written = generator.perform(task)
-        for path in written:
-            ctx.staging.write(path, generator.files[path])
+        if ctx.mode == "generate":
+            for path in written:
+                ctx.staging.write(path, generator.files[path])
         return written
+
+    async def restore(self, ctx: RunContext) -> None:
+        """A resumed run verifies what this phase staged: render the reference again."""
+        generator = self.generator_for(ctx)
+        for task in ctx.plan.tasks if ctx.plan else []:
+            generator.perform(task)
+        ctx.generated = await asyncio.to_thread(generator.finish)
+        ctx.app_dir = ctx.out_dir if ctx.mode == "validate" else ctx.staging.root
 
     async def run(self, ctx: RunContext) -> PhaseOutcome:
         generator = self.generator_for(ctx)
@@ -51,11 +60,16 @@ class CodeGeneration(TaskPhase):
             tree = await asyncio.to_thread(generator.finish)
         except FormatError as error:
             return PhaseOutcome("failed", f"the generated code does not format: {error}")
+        ctx.generated = tree
+        python = sum(path.endswith(".py") for path in tree)
+        detail = {"files": sorted(tree), "python_modules": python}
+        if ctx.mode == "validate":
+            # the app in the output directory is verified as it is; the tree is the
+            # reference repair restores from
+            ctx.app_dir = ctx.out_dir
+            message = f"reference tree of {len(tree)} files; verifying {ctx.out_dir} as it is"
+            return PhaseOutcome("passed", message, detail)
         for path, text in tree.items():
             ctx.staging.write(path, text)
-        python = sum(path.endswith(".py") for path in tree)
-        return PhaseOutcome(
-            "passed",
-            f"{len(tree)} files ({python} Python modules)",
-            {"files": sorted(tree), "python_modules": python},
-        )
+        ctx.app_dir = ctx.staging.root
+        return PhaseOutcome("passed", f"{len(tree)} files ({python} Python modules)", detail)

@@ -2,7 +2,11 @@
 the run store, publishes events, honours cancellation, and resumes a run that was
 cut short from its last completed phase.
 
-It knows phases only through the Phase interface.
+It knows phases only through the Phase interface, and one rule of the product: phases
+8 to 10 form a loop. Validation (9) and health (10) run even when the one before failed;
+after a pass with failures, the repair phase (8) says where to go back to (`loop_back`),
+until the app is clean or repair is out of attempts. Only then does a failure of 9 or
+10 fail the run.
 """
 
 from __future__ import annotations
@@ -22,12 +26,15 @@ from specloom.pipeline.events import (
     RunStarted,
 )
 from specloom.pipeline.lock import WorkspaceLock
-from specloom.pipeline.phase import Phase, PhaseOutcome, PipelineSettings, RunContext
+from specloom.pipeline.phase import Mode, Phase, PhaseOutcome, PipelineSettings, RunContext
 from specloom.pipeline.records import PhaseRecord, RunRecord, utc_now
 from specloom.pipeline.staging import Staging
 from specloom.store.base import RunStore
 
 log = logging.getLogger(__name__)
+
+REPAIR, VALIDATION, HEALTH = 8, 9, 10  # the verify loop
+DEPLOYMENT = 7
 
 
 class RunError(Exception):
@@ -66,8 +73,11 @@ class Orchestrator:
         out_dir: Path,
         workspace: Path | None = None,
         cancel: CancelToken | None = None,
+        mode: Mode = "generate",
     ) -> RunRecord:
-        """Run every phase on a spec; returns the finished run record."""
+        """Run every phase on a spec; returns the finished run record. `mode` "validate":
+        phase 6 renders the reference tree without writing it, and phases 7 to 10 verify
+        (and repair) the app already in `out_dir`."""
         spec_path = spec_path.resolve()
         workspace = (workspace or Path.cwd()).resolve()
         try:
@@ -90,6 +100,7 @@ class Orchestrator:
             await self.store.create_run(run)
             await self.store.audit(run.id, "run.started", {"spec": str(spec_path)})
             ctx = self._context(run, data, cancel)
+            ctx.mode = mode
             return await self._execute(ctx, first=self.phases[0].number, resumed=False)
         finally:
             lock.release()
@@ -162,9 +173,20 @@ class Orchestrator:
                 percent=self._percent(first, 0),
             )
         )
-        for phase in self.phases:
-            if phase.number < first:
-                continue
+        try:
+            await self._phases(ctx, first)
+        finally:
+            await self._clean_up(ctx)
+        return await self._finish(ctx, started)
+
+    async def _phases(self, ctx: RunContext, first: int) -> None:
+        run = ctx.run
+        numbers = [phase.number for phase in self.phases]
+        index = next((i for i, n in enumerate(numbers) if n >= first), len(numbers))
+        failed_checks: list[tuple[Phase, PhaseOutcome]] = []
+        while index < len(self.phases):
+            phase = self.phases[index]
+            index += 1
             record = run.phase(phase.number)
             assert record is not None
             if run.status != "running":
@@ -176,13 +198,53 @@ class Orchestrator:
                 record.status = "cancelled"
                 await self.store.save_phase(run.id, record)
                 continue
+            if REPAIR <= phase.number <= HEALTH and ctx.verify is None and _skipped(run):
+                record.status = "skipped"
+                record.message = "not run: the app was not deployed (phase 7 was skipped)"
+                await self.store.save_phase(run.id, record)
+                continue
+            if phase.number == VALIDATION and ctx.verify is not None:
+                ctx.verify.iteration += 1
             outcome = await self._run_phase(ctx, phase, record)
-            if outcome.status == "failed":
+            if outcome.status == "cancelled":
+                self._cancel(run, ctx.cancel.reason)
+            elif outcome.status == "failed" and phase.number in (VALIDATION, HEALTH):
+                failed_checks.append((phase, outcome))
+            elif outcome.status == "failed" and not (phase.number == REPAIR and ctx.verify):
                 run.status = "failed"
                 run.error = f"phase {phase.number} ({phase.name}) failed: {outcome.message}"
-            elif outcome.status == "cancelled":
-                self._cancel(run, ctx.cancel.reason)
-        return await self._finish(ctx, started)
+            if phase.number == HEALTH or (phase.number == VALIDATION and HEALTH not in numbers):
+                if run.status != "running":
+                    continue
+                target = await self._loop_back(ctx)  # also weighs the last repair attempt
+                if not failed_checks:
+                    continue
+                if target is not None and target in numbers:
+                    index = numbers.index(target)
+                    failed_checks = []
+                    continue
+                last, outcome = failed_checks[-1]
+                run.status = "failed"
+                run.error = f"phase {last.number} ({last.name}) failed: {outcome.message}"
+
+    async def _loop_back(self, ctx: RunContext) -> int | None:
+        repair = next((p for p in self.phases if p.number == REPAIR), None)
+        loop_back = getattr(repair, "loop_back", None)
+        if loop_back is None:
+            return None
+        target: int | None = await loop_back(ctx)
+        return target
+
+    async def _clean_up(self, ctx: RunContext) -> None:
+        """What the verify phases set up for the app (its database) goes with the run."""
+        if ctx.verify is None:
+            return
+        for cleanup in reversed(ctx.verify.cleanups):
+            try:
+                await cleanup()
+            except Exception:  # a cleanup that fails must not hide the run's result
+                log.exception("cleaning up after run %s failed", ctx.run.id)
+        ctx.verify.cleanups.clear()
 
     def _cancel(self, run: RunRecord, reason: str) -> None:
         run.status = "cancelled"
@@ -233,10 +295,16 @@ class Orchestrator:
         run = ctx.run
         if run.status == "running":
             missing = [p for p in run.phases if p.status == "unavailable"]
-            run.status = "incomplete" if missing else "passed"
+            unverified = ctx.verify is None and _skipped(run)
+            run.status = "incomplete" if missing or unverified else "passed"
+            reasons = []
+            if unverified:
+                deployment = run.phase(DEPLOYMENT)
+                reasons.append(f"not verified: {deployment.message if deployment else ''}")
             if missing:
                 names = ", ".join(f"{p.number} {p.name}" for p in missing)
-                run.error = f"not available in this version: phases {names}"
+                reasons.append(f"not available in this version: phases {names}")
+            run.error = "; ".join(reasons)
         if run.status in ("passed", "incomplete"):
             written = ctx.staging.commit()
             await self.store.audit(run.id, "output.committed", {"files": written})
@@ -253,3 +321,9 @@ class Orchestrator:
             )
         )
         return run
+
+
+def _skipped(run: RunRecord) -> bool:
+    """Phase 7 did not deploy the app (an untrusted workspace)."""
+    deployment = run.phase(DEPLOYMENT)
+    return deployment is not None and deployment.status == "skipped"

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import networkx as nx
 
@@ -24,14 +24,19 @@ from specloom.pipeline.staging import Staging
 from specloom.plan.model import Plan, Task
 from specloom.spec.diagnostics import Diagnostic, DiagnosticSink
 from specloom.store.base import RunStore
+from specloom.verify.settings import VerifySettings
+from specloom.verify.state import VerifyState
+
+Mode = Literal["generate", "validate"]
 
 
 @dataclass
 class PipelineSettings:
-    """How a run runs: parallel tasks per level and the retry policy."""
+    """How a run runs: parallel tasks per level, the retry policy, the verify loop."""
 
     concurrency: int = 4
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    verify: VerifySettings = field(default_factory=VerifySettings)
 
 
 @dataclass
@@ -55,6 +60,11 @@ class RunContext:
     plan: Plan | None = None
     graph: nx.DiGraph[str] | None = None
     done_tasks: set[str] = field(default_factory=set)
+    # the app phases 7 to 10 verify (phase 6 stages it; `validate` names an existing one)
+    app_dir: Path | None = None
+    generated: dict[str, str] = field(default_factory=dict)  # path -> text as generated
+    verify: VerifyState | None = None
+    mode: Mode = "generate"
 
     @property
     def diagnostics(self) -> list[Diagnostic]:

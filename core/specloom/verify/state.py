@@ -1,0 +1,41 @@
+"""What the verify phases of one run share: the app's directory, the generated tree to
+repair from, the app's interpreter and database, and the latest findings of each check."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from specloom.verify.findings import Check, Finding
+
+
+@dataclass
+class VerifyState:
+    app_dir: Path  # the app being verified (the run's staging tree, or an existing output)
+    reference: dict[str, str] = field(default_factory=dict)  # path -> text as generated
+    python: str = ""  # the interpreter that runs the app and its checks (phase 7)
+    database_url: str = ""  # the app's DATABASE_URL (phase 7)
+    cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    findings: dict[Check, list[Finding]] = field(default_factory=dict)
+    summary: dict[Check, dict[str, Any]] = field(default_factory=dict)  # figures per check
+    iteration: int = 0  # verify passes done (1 before any repair)
+    attempts: list[dict[str, Any]] = field(default_factory=list)  # repair attempts
+    # the last attempt, to roll it back: files as they were, findings as they were
+    undo: dict[str, str | None] = field(default_factory=dict)
+    findings_before: dict[Check, list[Finding]] = field(default_factory=dict)
+    summary_before: dict[Check, dict[str, Any]] = field(default_factory=dict)
+    exhausted: bool = False  # no more attempts (one made things worse)
+
+    def report(self, check: Check, findings: list[Finding], **figures: Any) -> None:
+        """The latest result of a check replaces its earlier one."""
+        self.findings[check] = findings
+        self.summary[check] = figures
+
+    def blocking(self) -> list[Finding]:
+        return [f for found in self.findings.values() for f in found if f.blocking]
+
+    @property
+    def clean(self) -> bool:
+        return not self.blocking()
