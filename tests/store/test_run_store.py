@@ -313,6 +313,14 @@ async def test_validation_findings_are_kept_in_order(store: SqlRunStore) -> None
     findings = [
         ValidationRecord(kind="test", message="2 acceptance tests fail", requirement_id="F13"),
         ValidationRecord(kind="lint", message="E501", file="app/main.py", severity="warning"),
+        ValidationRecord(
+            kind="tests:test-failed",
+            message="assert 418 == 409",
+            file="tests/test_f8_borrow_a_book.py",
+            requirement_id="F8",
+            range={"start": {"line": 40, "character": 0}, "end": {"line": 80, "character": 0}},
+            spec_range={"start": {"line": 60, "character": 2}, "end": {"line": 60, "character": 9}},
+        ),
     ]
     for finding in findings:
         await store.save_validation("run1", finding)
@@ -369,7 +377,7 @@ async def test_init_is_idempotent_and_the_migration_matches_the_models(store_url
     second = SqlRunStore(store_url)
     await second.init()
 
-    assert await first.schema_revision() == head_revision() == "0001"
+    assert await first.schema_revision() == head_revision() == "0002"
     assert await second.get_run("run1") == run
     await first.close()
     await second.close()

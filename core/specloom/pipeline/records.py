@@ -54,13 +54,18 @@ class TaskRecord(BaseModel):
 
 
 class ValidationRecord(BaseModel):
-    """A validation finding (filled by the verify loop of a later phase)."""
+    """A finding of the verify loop as the run store keeps it: `kind` is "check:kind"
+    (`tests:test-failed`), `range` the 0-based range in `file` (relative to the app),
+    `spec_range` the range of the requirement in the spec; both ranges as LSP writes
+    them ({"start": {"line", "character"}, "end": ...})."""
 
     kind: str
     message: str
     file: str = ""
     requirement_id: str = ""
     severity: str = "error"
+    range: dict[str, Any] | None = None
+    spec_range: dict[str, Any] | None = None
 
 
 class UsageRecord(BaseModel):

@@ -164,6 +164,8 @@ class ValidationRow(Base):
     file: Mapped[str] = mapped_column(String)
     requirement_id: Mapped[str] = mapped_column(String)
     severity: Mapped[str] = mapped_column(String)
+    range: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    spec_range: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

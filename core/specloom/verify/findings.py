@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from specloom.pipeline.records import ValidationRecord
+
 
 class Place(BaseModel):
     """0-based line and character, as LSP and `specloom-trace.json` count them."""
@@ -53,6 +55,18 @@ class Finding(BaseModel):
     def key(self) -> tuple[str, str, str, str]:
         """What makes two findings the same problem (to compare one attempt with the next)."""
         return (self.check, self.kind, self.file, self.requirement_id or self.message)
+
+    def record(self) -> ValidationRecord:
+        """The finding as the run store keeps it."""
+        return ValidationRecord(
+            kind=f"{self.check}:{self.kind}",
+            message=self.message,
+            file=self.file,
+            requirement_id=self.requirement_id,
+            severity=self.severity,
+            range=self.range.model_dump() if self.range else None,
+            spec_range=self.spec_range.model_dump() if self.spec_range else None,
+        )
 
     def line(self) -> str:
         """`app/routers/book.py:12: [tests] F8: message` for a terminal."""
