@@ -55,6 +55,11 @@ def render_repository(ir: ApplicationIR, entity: Entity, requirement_ids: list[s
         "        )",
         "        return list(rows), total or 0",
         "",
+        f"    def where(self, *conditions: Any) -> list[{name}]:",
+        '        """Every record that meets every condition, by id."""',
+        f"        query = select({name}).where(*conditions).order_by({name}.id)",
+        "        return list(self.session.scalars(query))",
+        "",
         f"    def add(self, record: {name}) -> {name}:",
         '        """Check the unique fields, store the record; defaults are filled on flush."""',
         "        self.ensure_unique(record)",
@@ -178,10 +183,15 @@ def _json(entity: Entity, name: str) -> str:
 
 
 def _delete(ir: ApplicationIR, entity: Entity, imports: Imports) -> list[str]:
-    """Delete a record: its collections go with it; a plain reference to it refuses."""
+    """Delete records: their collections go with them; a plain reference to one refuses."""
+    name = entity.name
     lines = [
-        f"    def delete(self, record: {entity.name}) -> None:",
+        f"    def delete(self, record: {name}) -> None:",
         '        """Delete it and its collections; 409 while another record refers to it."""',
+        "        self.delete_all([record])",
+        "",
+        f"    def delete_all(self, records: Sequence[{name}]) -> None:",
+        '        """Delete them and their collections; 409 while another record refers to one."""',
     ]
     owned = {
         (str(f.type.entity), str(f.type.via)) for f in entity.fields if f.type.kind == "collection"
@@ -189,31 +199,37 @@ def _delete(ir: ApplicationIR, entity: Entity, imports: Imports) -> list[str]:
     checks: list[tuple[str, str]] = []
     for candidate in ir.domain.entities:
         for field in candidate.fields:
-            if field.type.kind != "reference" or field.type.entity != entity.name:
+            if field.type.kind != "reference" or field.type.entity != name:
                 continue
             if (candidate.name, field.name) in owned:
                 continue
             checks.append((candidate.name, field.json_name))
     if checks:
         imports.add("app.errors", "CONFLICT_STATUS")
-        lines.append("        with self.session.no_autoflush:")
-    for other, column in checks:
-        if other != entity.name:
-            imports.add(naming.model_module(other), other)
-        message = messages.still_referenced(entity.name, "{record.id}", other)
-        itself = f", {other}.id != record.id" if other == entity.name else ""
         lines += [
-            "            referring = self.session.scalar(",
-            f"                select({other}.id)",
-            f"                .where({other}.{column} == record.id{itself})",
+            "        ids = [record.id for record in records]",
+            "        with self.session.no_autoflush:",
+        ]
+    for other, column in checks:
+        if other != name:
+            imports.add(naming.model_module(other), other)
+        message = messages.still_referenced(name, "{referred}", other)
+        # a record of the same entity being deleted too does not hold the others back
+        itself = f", {other}.id.not_in(ids)" if other == name else ""
+        lines += [
+            "            referred = self.session.scalar(",
+            f"                select({other}.{column})",
+            f"                .where({other}.{column}.in_(ids){itself})",
+            f"                .order_by({other}.{column})",
             "                .limit(1)",
             "            )",
-            "            if referring is not None:",
+            "            if referred is not None:",
             f'                raise AppError(CONFLICT_STATUS, f"{message}")',
         ]
     lines += [
-        "        self.session.delete(record)",
-        "        # the collections in memory forget the record only once they are read again",
+        "        for record in records:",
+        "            self.session.delete(record)",
+        "        # the collections in memory forget the records only once they are read again",
         "        self.session.flush()",
         "        self.session.expire_all()",
     ]

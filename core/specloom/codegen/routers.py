@@ -5,8 +5,14 @@ are written here from the endpoint's kind (create, list, get, update, delete).""
 from __future__ import annotations
 
 from specloom.codegen.fieldtypes import is_nullable, scalar_schema_type
+from specloom.codegen.flowcode import GenerationError
 from specloom.codegen.pycode import Imports, Part, docstring, module_text, py_string
-from specloom.codegen.schemas import updatable_fields, writable_fields
+from specloom.codegen.schemas import (
+    nested_create_schema,
+    parent_link,
+    updatable_fields,
+    writable_fields,
+)
 from specloom.codegen.services import describe_service
 from specloom.ir.api import Endpoint
 from specloom.ir.application import ApplicationIR
@@ -160,19 +166,13 @@ def _commit(imports: Imports) -> str:
 
 def _parent_link(index: PlanIndex, endpoint: Endpoint) -> Field | None:
     """The child's reference to the parent of a nested path (`/members/{id}/loans`)."""
-    if endpoint.parent is None or endpoint.parent_field is None:
-        return None
-    child = index.entities.get(endpoint.entity)
-    parent = index.entities.get(endpoint.parent)
-    if child is None or parent is None:
-        return None
-    field = child.field(endpoint.parent_field)
-    if field is not None and field.type.kind == "reference":
-        return field
-    collection = parent.field(endpoint.parent_field)
-    if collection is not None and collection.type.via:
-        return child.field(collection.type.via)
-    return None
+    return parent_link(index.ir, endpoint)
+
+
+def _parent_key(endpoint: Endpoint) -> str:
+    """The handler parameter holding the parent's id: the last one of a nested
+    collection's path (`/orders/{id}/lines`)."""
+    return _record_key(endpoint)
 
 
 def _create(
@@ -183,26 +183,36 @@ def _create(
     imports: Imports,
 ) -> str:
     name = entity.name
-    _models(imports, name, "Create", "Read")
+    link = _parent_link(index, endpoint) if endpoint.parent is not None else None
+    writable = writable_fields(entity)
+    schema = f"{name}Create"
+    if link is not None and link in writable:
+        # the parent comes from the path: the body has no `<link>_id`
+        schema = nested_create_schema(name, link)
+        imports.add(naming.schemas_module(name), schema)
+        _models(imports, name, "Read")
+    else:
+        _models(imports, name, "Create", "Read")
     _use_path(imports, endpoint)
-    parameters = [*_path_parameters(endpoint), f"data: {name}Create", "session: SessionDep"]
+    parameters = [*_path_parameters(endpoint), f"data: {schema}", "session: SessionDep"]
     lines = _head(endpoint, 201, f"{name}Read", parameters, name, requirement_ids)
-    link = _parent_link(index, endpoint)
-    references = [f for f in writable_fields(entity) if f.type.kind == "reference"]
+    references = [
+        f for f in writable if f.type.kind == "reference" and (link is None or f.name != link.name)
+    ]
     excluded = [f.json_name for f in references]
-    if link is not None and link.json_name not in excluded:
-        excluded.append(link.json_name)
     values = "data.model_dump()"
     if excluded:
         names = ", ".join(py_string(item) for item in excluded)
         values = f"data.model_dump(exclude={{{names}}})"
     lines.append(f"    record = {name}(**{values})")
-    lines += _reference_lines(entity, references, imports, "record", only_sent=False)
     if link is not None and endpoint.parent is not None:
+        # the path's record first: an unknown parent answers 404 before the body's ids
         parent = endpoint.parent
         _models(imports, parent)
-        key = _param(endpoint.parameters[0].name)
-        lines.append(f"    record.{link.name} = {parent}Repository(session).get({key})")
+        lines.append(
+            f"    record.{link.name} = {parent}Repository(session).get({_parent_key(endpoint)})"
+        )
+    lines += _reference_lines(entity, references, imports, "record", only_sent=False)
     lines += [f"    {name}Repository(session).add(record)", _commit(imports), "    return record"]
     return "\n".join(lines)
 
@@ -273,7 +283,7 @@ def _list(
     if link is not None and endpoint.parent is not None:
         parent = endpoint.parent
         _models(imports, parent)
-        key = _param(endpoint.parameters[0].name)
+        key = _parent_key(endpoint)
         lines.append(f"    {parent}Repository(session).get({key})")
         lines.append(f"    conditions.append({name}.{link.json_name} == {key})")
     for field, _ in filters:
@@ -384,16 +394,25 @@ def _delete_children(
     requirement_ids: list[str],
     imports: Imports,
 ) -> str:
-    parent = endpoint.parent or endpoint.target or entity.name
-    collection = endpoint.parent_field or ""
+    """Delete the children found by their reference to the parent, whether or not the
+    parent holds a collection of them, as a delete of each would: 409 while another
+    record still refers to one of them."""
+    name = entity.name
+    parent = endpoint.parent or endpoint.target or name
+    link = _parent_link(index, endpoint)
+    if link is None:
+        raise GenerationError(f"{endpoint.id}: {name} has no reference to {parent}")
+    _models(imports, name)
     _models(imports, parent)
     _use_path(imports, endpoint)
     imports.add("fastapi", "Response")
     parameters = [*_path_parameters(endpoint), "session: SessionDep"]
     lines = _head(endpoint, 204, None, parameters, "Response", requirement_ids)
-    key = _record_key(endpoint)
+    key = _parent_key(endpoint)
     lines += [
-        f"    {parent}Repository(session).get({key}).{collection}.clear()",
+        f"    {parent}Repository(session).get({key})",
+        f"    repository = {name}Repository(session)",
+        f"    repository.delete_all(repository.where({name}.{link.json_name} == {key}))",
         _commit(imports),
         "    return Response(status_code=204)",
     ]

@@ -1,6 +1,8 @@
 """Emitter of the pydantic schemas: `app/schemas/<entity>.py` holds what a client sends to
 create or update a record (`<Entity>Create`, `<Entity>Update`), what it gets back
-(`<Entity>Read`) and the list answer (`<Entity>Page`)."""
+(`<Entity>Read`) and the list answer (`<Entity>Page`). A plain nested create
+(`POST /shelves/{id}/items`) takes `<Entity>CreateIn<Link>` (`ItemCreateInShelf`): the
+create schema without the reference the path gives."""
 
 from __future__ import annotations
 
@@ -42,6 +44,43 @@ def updatable_fields(entity: Entity, endpoints: list[Endpoint]) -> list[Field]:
     return [f for f in writable if f.name in named or f.json_name in named]
 
 
+def parent_link(ir: ApplicationIR, endpoint: Endpoint) -> Field | None:
+    """The child's reference to the parent of a nested path (`/members/{id}/loans`)."""
+    if endpoint.parent is None or endpoint.parent_field is None:
+        return None
+    child = ir.domain.entity(endpoint.entity)
+    parent = ir.domain.entity(endpoint.parent)
+    if child is None or parent is None:
+        return None
+    field = child.field(endpoint.parent_field)
+    if field is not None and field.type.kind == "reference":
+        return field
+    collection = parent.field(endpoint.parent_field)
+    if collection is not None and collection.type.kind == "collection" and collection.type.via:
+        return child.field(collection.type.via)
+    return None
+
+
+def nested_create_schema(entity: str, link: Field) -> str:
+    """The body of a plain nested create, named after the reference the path sets:
+    `ItemCreateInShelf` (`shelf`), `TransferCreateInFromAccount` (`from_account`)."""
+    return f"{entity}CreateIn{naming.pascal(link.name)}"
+
+
+def nested_create_links(
+    ir: ApplicationIR, entity: Entity, endpoints: list[Endpoint]
+) -> list[Field]:
+    """The references set from the path by the entity's plain nested create endpoints."""
+    links: dict[str, Field] = {}
+    for endpoint in endpoints:
+        if endpoint.kind != "create" or endpoint.entity != entity.name:
+            continue
+        link = parent_link(ir, endpoint)
+        if link is not None and link.is_stored and not link.read_only:
+            links.setdefault(link.name, link)
+    return list(links.values())
+
+
 def render_schemas(
     ir: ApplicationIR, entity: Entity, endpoints: list[Endpoint], requirement_ids: list[str]
 ) -> str:
@@ -49,6 +88,10 @@ def render_schemas(
     imports.add("pydantic", "BaseModel", "ConfigDict")
     blocks = [
         _create(entity, imports, requirement_ids),
+        *(
+            _nested_create(entity, link, imports, requirement_ids)
+            for link in nested_create_links(ir, entity, endpoints)
+        ),
         _update(entity, updatable_fields(entity, endpoints), imports),
         _read(ir, entity, imports),
         _page(entity),
@@ -110,6 +153,28 @@ def _create(entity: Entity, imports: Imports, requirement_ids: list[str]) -> str
     lines.append('    model_config = ConfigDict(extra="ignore")')
     lines.append("")
     fields = writable_fields(entity)
+    lines += [field_line(field, imports, optional=False) for field in fields]
+    lines += relative_bound_validators(entity, fields, imports, partial=False)
+    return "\n".join(lines)
+
+
+def _nested_create(
+    entity: Entity, link: Field, imports: Imports, requirement_ids: list[str]
+) -> str:
+    """The create schema without `link`: the parent comes from the path, and a
+    `<link>_id` the client sends anyway is ignored like any unknown key."""
+    own = f"{entity.name}.{link.name}."
+    lines = [f"class {nested_create_schema(entity.name, link)}(BaseModel):"]
+    lines.append(
+        docstring(
+            f"What a client sends to create a {entity.name} in the {link.name} of the "
+            f"path; a {link.json_name} sent is ignored",
+            [req for req in requirement_ids if not req.startswith(own)],
+        )
+    )
+    lines.append('    model_config = ConfigDict(extra="ignore")')
+    lines.append("")
+    fields = [f for f in writable_fields(entity) if f.name != link.name]
     lines += [field_line(field, imports, optional=False) for field in fields]
     lines += relative_bound_validators(entity, fields, imports, partial=False)
     return "\n".join(lines)
