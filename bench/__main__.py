@@ -10,6 +10,7 @@ BENCHMARKS = {
     "plan": ("bench.plan", "phases 1-5: compile and plan the examples and a synthetic spec"),
     "generate": ("bench.generate", "phases 1-6: generate the app and its tests from each spec"),
     "pipeline": ("bench.pipeline", "the orchestrator's own overhead per task"),
+    "verify": ("bench.verify", "phases 7-10 on generated apps against their suites alone"),
 }
 
 

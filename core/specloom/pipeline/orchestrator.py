@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from specloom.pipeline.cancel import Cancelled, CancelToken
@@ -152,11 +152,22 @@ class Orchestrator:
             store=self.store,
             settings=self.settings,
             bus=self.bus,
-            percent=self._percent,
+            percent=self._monotonic_percent(),
         )
         return ctx
 
     # --- running --------------------------------------------------------------------
+
+    def _monotonic_percent(self) -> Callable[[int, float], float]:
+        """A run's percentage: where its phase stands, never going back (the verify loop
+        runs phases 8 to 10 again; the bar stays where it was until it passes it)."""
+        highest = [0.0]
+
+        def percent(number: int, fraction: float) -> float:
+            highest[0] = max(highest[0], self._percent(number, fraction))
+            return highest[0]
+
+        return percent
 
     def _percent(self, number: int, fraction: float) -> float:
         index = next((i for i, p in enumerate(self.phases) if p.number == number), 0)
@@ -170,7 +181,7 @@ class Orchestrator:
                 run_id=run.id,
                 spec_path=run.spec_path,
                 resumed=resumed,
-                percent=self._percent(first, 0),
+                percent=ctx.percent(first, 0),
             )
         )
         try:
@@ -261,7 +272,7 @@ class Orchestrator:
                 run_id=run.id,
                 phase=phase.number,
                 name=phase.name,
-                percent=self._percent(phase.number, 0),
+                percent=ctx.percent(phase.number, 0),
             )
         )
         clock = time.perf_counter()
@@ -286,7 +297,7 @@ class Orchestrator:
                 status=outcome.status,
                 duration_ms=record.duration_ms,
                 message=outcome.message,
-                percent=self._percent(phase.number, 1),
+                percent=ctx.percent(phase.number, 1),
             )
         )
         return outcome

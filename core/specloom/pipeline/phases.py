@@ -238,6 +238,16 @@ def _code_generation() -> Phase:
     return CodeGeneration()
 
 
+def _verify_loop() -> list[Phase]:
+    # imported here: the verify phases build on this module's Phase
+    from specloom.verify.deploy import Deployment
+    from specloom.verify.health import HealthCheck
+    from specloom.verify.repair import Repair
+    from specloom.verify.validation import Validation
+
+    return [Deployment(), Repair(), Validation(), HealthCheck()]
+
+
 def default_phases() -> list[Phase]:
     """The 11 phases in order."""
     return [
@@ -247,9 +257,6 @@ def default_phases() -> list[Phase]:
         Atomization(),
         Graph(),
         _code_generation(),
-        _unavailable(7, "deployment", "deployment"),
-        _unavailable(8, "repair", "code repair"),
-        _unavailable(9, "validation", "validation"),
-        _unavailable(10, "health", "health verification"),
+        *_verify_loop(),
         _unavailable(11, "learning", "learning"),
     ]

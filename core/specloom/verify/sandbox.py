@@ -112,6 +112,10 @@ async def run(
         done, _ = await asyncio.wait(
             waiters, timeout=limits.seconds, return_when=asyncio.FIRST_COMPLETED
         )
+    except asyncio.CancelledError:  # the awaiting task itself was cancelled
+        await asyncio.shield(stop(process))
+        communicate.cancel()
+        raise
     finally:
         if cancelled is not None:
             cancelled.cancel()

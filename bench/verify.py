@@ -1,0 +1,141 @@
+"""Benchmark of the verify loop (phases 7 to 10) against the generated suite alone.
+
+For each spec: generate the app once (not timed), then
+- run the app's own test suite alone, as a user would (`python -m pytest -q`), and
+- run `specloom validate` on it (phases 1 to 6 render the reference, then deployment,
+  validation, health; no repair is needed on a clean app), timing phases 7 to 10 from
+  the run record; the first run has a cold mypy cache, the next ones a warm one.
+
+Target: the whole verify loop under 1.5 times the suite's own run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from specloom.codegen.generator import Generator
+from specloom.pipeline.orchestrator import Orchestrator
+from specloom.pipeline.phase import PipelineSettings
+from specloom.plan.dag import make_plan
+from specloom.spec.compiler import compile_spec
+from specloom.store.urls import open_store
+
+from bench import stats
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TARGET_RATIO = 1.5
+DEFAULT_SPECS = ("library.spec.md", "todo.spec.md", "shop.spec.md")
+
+
+@dataclass
+class Result:
+    name: str
+    tests: int = 0
+    suite_s: list[float] = field(default_factory=list)
+    cold_s: float = 0.0  # phases 7-10, mypy cache empty
+    warm_s: list[float] = field(default_factory=list)  # phases 7-10, mypy cache warm
+    phases_s: dict[int, list[float]] = field(default_factory=dict)
+    status: str = ""
+
+
+def generate(spec: Path, out: Path) -> None:
+    compiled = compile_spec(spec.read_text(encoding="utf-8"))
+    plan, _ = make_plan(compiled.ir, "bench")
+    tree = Generator(compiled.ir, plan, spec_name=spec.name).generate()
+    for path, text in tree.items():
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def suite_seconds(app: Path, database: Path) -> tuple[float, int]:
+    database.unlink(missing_ok=True)
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{database}"},
+    )
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise SystemExit(f"the suite of {app} fails:\n{done.stdout[-2000:]}")
+    passed = next((w for w in reversed(done.stdout.split()) if w.isdigit()), "0")
+    return seconds, int(passed)
+
+
+async def verify_seconds(spec: Path, app: Path, workspace: Path) -> tuple[dict[int, float], str]:
+    settings = PipelineSettings()
+    settings.verify.trusted = True
+    store = await open_store(None, workspace)
+    try:
+        run = await Orchestrator(store, settings=settings).run(
+            spec, app, workspace, mode="validate"
+        )
+    finally:
+        await store.close()
+    durations = {p.number: (p.duration_ms or 0.0) / 1000 for p in run.phases if 7 <= p.number <= 10}
+    return durations, run.status
+
+
+def measure(spec: Path, runs: int) -> Result:
+    result = Result(spec.name)
+    with tempfile.TemporaryDirectory(prefix="bench-verify-") as temporary:
+        root = Path(temporary)
+        app, workspace = root / "app", root / "ws"
+        workspace.mkdir()
+        generate(spec, app)
+        for _ in range(runs):
+            seconds, result.tests = suite_seconds(app, root / "suite.db")
+            result.suite_s.append(seconds)
+        for number in range(runs + 1):
+            durations, result.status = asyncio.run(verify_seconds(spec, app, workspace))
+            total = sum(durations.values())
+            if number == 0:
+                result.cold_s = total
+            else:
+                result.warm_s.append(total)
+                for phase, value in durations.items():
+                    result.phases_s.setdefault(phase, []).append(value)
+    return result
+
+
+def report(results: list[Result], runs: int) -> bool:
+    print(f"verify loop (phases 7-10) vs the generated suite alone, {runs} runs each")
+    head = f"{'spec':<20} {'tests':>5} {'suite s':>8} {'verify cold':>12} {'verify warm':>12}"
+    print(f"{head} {'ratio':>6}   (warm median s: 7 deploy / 8 repair / 9 validate / 10 health)")
+    met = True
+    for r in results:
+        suite = stats.median(r.suite_s)
+        warm = stats.median(r.warm_s)
+        ratio = warm / suite
+        met = met and ratio < TARGET_RATIO and r.status in ("passed", "incomplete")
+        split = " / ".join(f"{stats.median(r.phases_s.get(n, [0.0])):.2f}" for n in (7, 8, 9, 10))
+        print(
+            f"{r.name:<20} {r.tests:>5} {suite:>8.2f} {r.cold_s:>12.2f} {warm:>12.2f} "
+            f"{ratio:>6.2f}   ({split}) {r.status}"
+        )
+    print("(cold: the first run, mypy's cache empty; warm: the median of the others)")
+    return met
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench verify", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per spec (default 3)")
+    parser.add_argument("specs", nargs="*", default=list(DEFAULT_SPECS), help="example specs")
+    args = parser.parse_args(argv)
+    runs = max(1, args.runs)
+    results = [measure(EXAMPLES / name, runs) for name in args.specs]
+    met = report(results, runs)
+    verdict = "met" if met else "MISSED"
+    print(f"target: verify loop under {TARGET_RATIO} times the suite's own time (warm): {verdict}")
+    return 0
