@@ -1,0 +1,76 @@
+"""Where generated code runs: no secret reaches it, and a process that outlives its time
+or its memory is stopped, with everything it started."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from specloom.pipeline.cancel import Cancelled, CancelToken
+from specloom.verify import sandbox
+from specloom.verify.sandbox import Limits
+
+
+async def test_secrets_and_store_urls_never_reach_generated_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret")
+    monkeypatch.setenv("SPECLOOM_STORE_URL", "postgresql://u:secret@db/specloom")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    code = "import json, os; print(json.dumps(dict(os.environ)))"
+    done = await sandbox.run(
+        [sys.executable, "-c", code], tmp_path, env={"DATABASE_URL": "sqlite:///app.db"}
+    )
+    assert done.ok, done.stderr
+    assert "secret" not in done.stdout
+    seen = __import__("json").loads(done.stdout)
+    assert seen["DATABASE_URL"] == "sqlite:///app.db"
+    assert set(seen) <= {*sandbox.INHERITED, "DATABASE_URL", "PYTHONDONTWRITEBYTECODE",
+                         "PYTHONUNBUFFERED", "LC_CTYPE"}  # fmt: skip
+
+
+async def test_a_process_past_its_time_is_killed_with_its_children(tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    code = (
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+        "time.sleep(60)\n"
+    )
+    done = await sandbox.run([sys.executable, "-c", code], tmp_path, limits=Limits(seconds=2))
+    assert done.timed_out
+    assert done.seconds < 15
+    for pid in map(int, pids.read_text().split()):
+        assert not running(pid)
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped (init reaps orphans when it can)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+async def test_a_process_past_its_memory_fails_instead_of_taking_the_machine(
+    tmp_path: Path,
+) -> None:
+    code = "data = bytearray(3 * 1024 ** 3)"
+    done = await sandbox.run(
+        [sys.executable, "-c", code], tmp_path, limits=Limits(seconds=30, memory_mb=1024)
+    )
+    assert not done.ok
+    assert "MemoryError" in done.stderr
+
+
+async def test_cancelling_the_run_stops_the_process(tmp_path: Path) -> None:
+    cancel = CancelToken()
+    import asyncio
+
+    asyncio.get_running_loop().call_later(0.5, cancel.cancel, "stop")
+    with pytest.raises(Cancelled):
+        await sandbox.run(
+            [sys.executable, "-c", "import time; time.sleep(60)"], tmp_path, cancel=cancel
+        )
