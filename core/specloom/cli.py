@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -117,6 +118,19 @@ def check(
     else:
         print_text(str(spec), result)
     raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def lsp(ctx: typer.Context) -> None:
+    """Start the language server: stdio, or --tcp HOST:PORT / --ws HOST:PORT; --log-file PATH.
+
+    The server runs in its own interpreter (`python -m specloom_lsp`): the engine never
+    imports it.
+    """
+    os.execv(sys.executable, [sys.executable, "-m", "specloom_lsp", *ctx.args])
 
 
 def main() -> None:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 from specloom.pipeline.orchestrator import Orchestrator
-from specloom.pipeline.phase import PipelineSettings
+from specloom.pipeline.phase import Phase, PhaseOutcome, PipelineSettings, RunContext
+from specloom.pipeline.phases import default_phases
 from specloom.pipeline.records import RunRecord, ValidationRecord
 from specloom.store.sql import SqlRunStore
 from specloom.store.urls import open_store
-from specloom.verify.sandbox import Limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "codegen"))
 from generated_apps import EXAMPLES, generate_tree, write_tree
@@ -141,6 +141,17 @@ async def test_eight_faults_are_found_named_and_repaired_where_in_reach(
     assert last.file == "app/mine.py"
 
 
+class NotUnderTest(Phase):
+    """Validation left out of the hang test: the app hangs on import, so the suite would
+    only hang too, until its time limit (tested in test_validation); health is the check
+    under test here."""
+
+    number, key, name = 9, "validation", "validation (not under test)"
+
+    async def run(self, ctx: RunContext) -> PhaseOutcome:
+        return PhaseOutcome("passed", "not under test")
+
+
 async def test_an_app_that_hangs_on_start_is_stopped_found_and_repaired(
     library: Tree, store: SqlRunStore, tmp_path: Path
 ) -> None:
@@ -150,11 +161,17 @@ async def test_an_app_that_hangs_on_start_is_stopped_found_and_repaired(
         "from __future__ import annotations\n\nimport time\n\ntime.sleep(600)\n", "",
     ).place(app)  # fmt: skip
     settings = PipelineSettings()
+    settings.verify.trusted = True
     settings.verify.startup_seconds = 5.0
-    settings.verify.check_limits = Limits(seconds=45.0, memory_mb=4096)
-    run, findings = await validate(store, app, tmp_path, settings)
-    kinds = {f.kind for f in findings}
-    assert "health:hang" in kinds
+    phases = default_phases()
+    phases[8] = NotUnderTest()
+    workspace = tmp_path / "ws"
+    workspace.mkdir(exist_ok=True)
+    run = await Orchestrator(store, phases, settings).run(SPEC, app, workspace, mode="validate")
+    findings = await store.list_validations(run.id)
+    hangs = [f for f in findings if f.kind == "health:hang"]
+    assert hangs
+    assert hangs[0].file == "app/main.py"
     assert (app / "app/main.py").read_text(encoding="utf-8") == library["app/main.py"]
     assert run.status == "incomplete", run.error  # clean; only phase 11 is missing
     health = run.phase(10)

@@ -1,0 +1,82 @@
+"""The command line of the language server: `python -m specloom_lsp [--tcp|--ws HOST:PORT]`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import sys
+from collections.abc import Sequence
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+def _address(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT or PORT, got {value!r}")
+    return host.strip("[]") or DEFAULT_HOST, int(port)
+
+
+def parser() -> argparse.ArgumentParser:
+    args = argparse.ArgumentParser(
+        prog="specloom lsp", description="The Specloom language server (stdio by default)."
+    )
+    transport = args.add_mutually_exclusive_group()
+    transport.add_argument("--stdio", action="store_true", help="talk over stdin/stdout")
+    transport.add_argument(
+        "--tcp", type=_address, metavar="HOST:PORT", help=f"listen on TCP (host {DEFAULT_HOST})"
+    )
+    transport.add_argument(
+        "--ws", type=_address, metavar="HOST:PORT", help="listen for a WebSocket client"
+    )
+    args.add_argument("--log-file", metavar="PATH", help="also write the log to this file")
+    args.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="the level of the log (default INFO)",
+    )
+    return args
+
+
+def configure_logging(log_file: str | None, level: str) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # stderr is free on every transport (stdout carries the protocol on stdio)
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setLevel(logging.WARNING)
+    stderr.setFormatter(formatter)
+    root.addHandler(stderr)
+    if log_file:
+        file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        file_handler.setLevel(getattr(logging, level))
+        file_handler.setFormatter(formatter)
+        root.addHandler(file_handler)
+    # pygls logs every message it sends at INFO: keep that for DEBUG only
+    logging.getLogger("pygls").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    logging.getLogger("specloom_lsp").setLevel(getattr(logging, level))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    options = parser().parse_args(argv)
+    configure_logging(options.log_file, options.log_level)
+
+    from specloom_lsp.server import LspLogHandler, create_server
+
+    server = create_server()
+    lsp_handler = LspLogHandler(server)
+    lsp_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("specloom_lsp").addHandler(lsp_handler)
+    if options.tcp:
+        server.start_tcp(*options.tcp)
+    elif options.ws:
+        if importlib.util.find_spec("websockets") is None:
+            sys.stderr.write(
+                "specloom lsp: --ws needs the 'websockets' package (pip install 'pygls[ws]')\n"
+            )
+            raise SystemExit(2) from None
+        server.start_ws(*options.ws)
+    else:
+        server.start_io()
