@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import subprocess
 import sys
 import tempfile
@@ -69,8 +70,8 @@ def suite_seconds(app: Path, database: Path) -> tuple[float, int]:
     seconds = time.perf_counter() - began
     if done.returncode != 0:
         raise SystemExit(f"the suite of {app} fails:\n{done.stdout[-2000:]}")
-    passed = next((w for w in reversed(done.stdout.split()) if w.isdigit()), "0")
-    return seconds, int(passed)
+    counted = re.search(r"(\d+) passed", done.stdout)
+    return seconds, int(counted.group(1)) if counted else 0
 
 
 async def verify_seconds(spec: Path, app: Path, workspace: Path) -> tuple[dict[int, float], str]:
