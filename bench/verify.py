@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,9 +58,10 @@ def generate(spec: Path, out: Path) -> None:
 
 def suite_seconds(app: Path, database: Path) -> tuple[float, int]:
     database.unlink(missing_ok=True)
+    report = database.with_suffix(".xml")
     began = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}"],
         cwd=app,
         capture_output=True,
         text=True,
@@ -70,8 +71,8 @@ def suite_seconds(app: Path, database: Path) -> tuple[float, int]:
     seconds = time.perf_counter() - began
     if done.returncode != 0:
         raise SystemExit(f"the suite of {app} fails:\n{done.stdout[-2000:]}")
-    counted = re.search(r"(\d+) passed", done.stdout)
-    return seconds, int(counted.group(1)) if counted else 0
+    suites = ElementTree.parse(report).getroot().iter("testsuite")
+    return seconds, sum(int(suite.get("tests", 0)) for suite in suites)
 
 
 async def verify_seconds(spec: Path, app: Path, workspace: Path) -> tuple[dict[int, float], str]:
