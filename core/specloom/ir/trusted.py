@@ -75,7 +75,9 @@ def _make_builder(cls: type[Node]) -> Callable[..., Any]:
             assumed.append(repr(name))
             continue
         parameters.append(f"{name}=_UNSET")
-        if info.default_factory is not None:
+        if info.default_factory is list:
+            default = "[]"  # a new empty list, without calling `list`
+        elif info.default_factory is not None:
             if info.default_factory_takes_validated_data:
                 raise TypeError(f"{cls.__name__}.{name}: a default factory that takes data")
             namespace[f"_default_{name}"] = info.default_factory
@@ -114,7 +116,7 @@ def _make_builder(cls: type[Node]) -> Callable[..., Any]:
             "    return _node\n",
         ]
     )
-    exec(source, namespace)  # source built above from field names only
+    exec(compile(source, f"<trusted {cls.__name__}>", "exec"), namespace)  # field names only
     builder: Callable[..., Any] = namespace["build"]
     builder.__qualname__ = f"trusted({cls.__name__})"
     return builder

@@ -117,6 +117,30 @@ class _Source:
             line, column = line + 1, 0
         return Span("\n".join(pieces), tuple(segments))
 
+    def node_span(self, node: Node) -> Span:
+        """`span(*offsets(node))`: the text of a node, most often one line of a list
+        item, read with the calls of `offsets`, `line_column` and `span` inlined."""
+        srcmap = node.srcmap
+        if srcmap is None or self._chars is not None:
+            return self.span(*self.offsets(node))
+        start, end = srcmap
+        size = len(self.text)
+        if start > size:
+            start = size
+        if end > size:
+            end = size
+        raw = self.text[start:end]
+        if "\n" in raw:
+            return self.span(start, end)
+        line = bisect_right(self.line_starts, start) - 1
+        if line < 0:
+            line = 0
+        elif line > self._last_line:
+            line = self._last_line
+        stripped = raw.rstrip(" \t")
+        column = start - self.line_starts[line]
+        return Span(stripped, (Segment(0, line, column, len(stripped)),))
+
     def node_range(self, node: Node) -> SourceRange:
         start, end = self.offsets(node)
         return SourceRange(self.position(start), self.position(max(start, end)))
@@ -156,7 +180,7 @@ class _Reader:
         for node in nodes:
             name = node.name
             if name == "text":  # the content of a list item: the most frequent node
-                blocks.append(Paragraph(self.inline_span_of_text(node)))
+                blocks.append(Paragraph(self.source.node_span(node)))
             elif name == "heading":
                 level = node.meta.get("level", 1)
                 blocks.append(Heading(level if isinstance(level, int) else 1, self.heading(node)))
@@ -180,14 +204,11 @@ class _Reader:
         _, end = self.source.offsets(node)
         return self.source.span(end, end)
 
-    def inline_span_of_text(self, node: Node) -> Span:
-        return self.source.span(*self.source.offsets(node))
-
     def item(self, node: Node) -> Item:
         nodes = node.children
         if len(nodes) == 1 and nodes[0].name == "text":
             # the usual item, one line of text: what the loop below makes of it
-            return Item(self.inline_span_of_text(nodes[0]), [], [])
+            return Item(self.source.node_span(nodes[0]), [], [])
         head: Span | None = None
         children: list[Item] = []
         extra: list[Block] = []
