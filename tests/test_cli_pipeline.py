@@ -130,3 +130,32 @@ def test_generate_on_postgresql_when_it_is_configured(workspace: Path) -> None:
     run = RunRecord.model_validate_json(result.stdout)
     listed = specloom("runs", "--store", url, "--limit", "50", cwd=workspace)
     assert run.id in listed.stdout
+
+
+def test_validate_needs_an_app_in_out(workspace: Path) -> None:
+    result = specloom("validate", "library.spec.md", "--out", "nothing", cwd=workspace)
+    assert result.returncode == 2
+    assert "holds no generated app" in result.stderr
+
+
+def test_validate_without_trust_runs_no_generated_code_and_says_so(workspace: Path) -> None:
+    assert specloom("generate", "library.spec.md", "--out", "out", cwd=workspace).returncode == 3
+    result = specloom("validate", "library.spec.md", "--out", "out", "--json", cwd=workspace)
+    run = RunRecord.model_validate_json(result.stdout)
+    assert result.returncode == 3
+    assert run.status == "incomplete"
+    assert run.error.startswith("not verified: the workspace is not trusted")
+    assert [p.status for p in run.phases[6:10]] == ["skipped"] * 4
+    reference = next(p for p in run.phases if p.number == 6)
+    assert reference.message.startswith("reference tree of")
+
+
+def test_validate_with_trust_verifies_the_app_as_it_is(workspace: Path) -> None:
+    assert specloom("generate", "library.spec.md", "--out", "out", cwd=workspace).returncode == 3
+    result = subprocess.run(
+        [SPECLOOM, "validate", "library.spec.md", "--out", "out", "--trust"],
+        cwd=workspace, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr  # clean; phase 11 is the only one missing
+    assert "clean: 75 tests passed" in result.stderr
+    assert "11 of 11 endpoints answered" in result.stderr

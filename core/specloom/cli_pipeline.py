@@ -162,7 +162,7 @@ def _drive(
     else:
         console.print(phase_table(record))
         for line in verify_lines(record, findings):
-            console.print(line, highlight=False, markup=False)
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
         if record.error:
             console.print(f"[bold]{record.status}[/]: {record.error}")
         if record.status in ("failed", "cancelled"):
