@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import LIBRARY, ROOT, initialize_params, open_document
+from lsp_helpers import LIBRARY, ROOT, initialize_params, open_document
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 from specloom_lsp.config import Settings, parse_settings

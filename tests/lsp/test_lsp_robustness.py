@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LIBRARY, ROOT, SERVER_COMMAND, open_document
+from lsp_helpers import LIBRARY, ROOT, SERVER_COMMAND, open_document
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient

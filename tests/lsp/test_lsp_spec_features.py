@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import CLIENTS, LIBRARY, ROOT, initialize_params, open_document
+from lsp_helpers import CLIENTS, LIBRARY, ROOT, initialize_params, open_document
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 from specloom.spec.compiler import compile_spec
@@ -241,7 +241,7 @@ async def test_completion_of_types_entities_fields_states_and_statuses(
 
 async def _lines(client: LanguageClient, uri: str) -> list[str]:
     # the client keeps no copy: ask for the folding ranges to sync, then read our own
-    from conftest import LIBRARY as path
+    from lsp_helpers import LIBRARY as path
 
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
