@@ -39,6 +39,7 @@ FEATURES: tuple[str, ...] = (
     "specloom_lsp.features.completion",
     "specloom_lsp.features.folding",
     "specloom_lsp.features.codelens",
+    "specloom_lsp.features.commands",
 )
 SPEC_LANGUAGES = frozenset({"markdown", "specloom"})
 

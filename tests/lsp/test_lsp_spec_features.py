@@ -45,7 +45,14 @@ async def test_initialize_advertises_the_spec_features(
     assert capabilities.completion_provider is not None
     assert set(capabilities.completion_provider.trigger_characters or []) == {".", ":", " ", "#"}
     commands = capabilities.execute_command_provider
-    assert commands is None or not commands.commands  # the commands come later
+    assert commands is not None
+    assert set(commands.commands) == {
+        "specloom.plan",
+        "specloom.generate",
+        "specloom.validate",
+        "specloom.status",
+        "specloom.cancel",
+    }
 
 
 async def test_library_has_no_diagnostics(client: LanguageClient) -> None:
