@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import psycopg
@@ -66,3 +67,21 @@ def app_env(database_url: str | None = None) -> dict[str, str]:
     if database_url is not None:
         env["DATABASE_URL"] = database_url
     return env
+
+
+def run_app_suite(
+    root: Path, report: Path, database_url: str | None = None, paths: tuple[str, ...] = ()
+) -> tuple[int, int, str]:
+    """(tests run, tests failed or in error, output) of the app's own pytest suite (or of
+    `paths` in it), read from its JUnit report."""
+    result = run_tool(
+        "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *paths,
+        cwd=root, env=app_env(database_url), timeout=600,
+    )  # fmt: skip
+    if not report.exists():
+        return 0, 1, result.stdout + result.stderr
+    suite = ElementTree.parse(report).getroot()
+    suites = [suite] if suite.tag == "testsuite" else list(suite.iter("testsuite"))
+    tests = sum(int(s.get("tests", 0)) for s in suites)
+    bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    return tests, bad, result.stdout[-6000:] + result.stderr[-2000:]

@@ -5,11 +5,10 @@ a reference, instead of spelling out every record of the chain; the suite still 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-from generated_apps import app_env, generate_tree, run_tool, write_tree
+from generated_apps import generate_tree, run_app_suite, write_tree
 
 DEPTH = 6
 
@@ -55,16 +54,7 @@ def test_a_deep_entity_is_arranged_with_one_factory_call(chain_app: Path) -> Non
 
 
 def test_the_tests_of_the_deepest_entity_pass(chain_app: Path, tmp_path: Path) -> None:
-    report = tmp_path / "report.xml"
     deepest = f"tests/test_stage{DEPTH - 1}.py"  # the module whose arrangements go deepest
-    result = run_tool(
-        "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", deepest,
-        cwd=chain_app, env=app_env(), timeout=600,
-    )  # fmt: skip
-    assert report.exists(), result.stdout + result.stderr
-    suite = ElementTree.parse(report).getroot()
-    suites = [suite] if suite.tag == "testsuite" else list(suite.iter("testsuite"))
-    tests = sum(int(s.get("tests", 0)) for s in suites)
-    bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
-    assert tests > 15, result.stdout[-3000:]
-    assert bad == 0, result.stdout[-6000:]
+    tests, bad, output = run_app_suite(chain_app, tmp_path / "report.xml", paths=(deepest,))
+    assert tests > 15, output
+    assert bad == 0, output

@@ -11,12 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from specloom.codegen import messages
+from specloom.codegen.schemas import parent_link
 from specloom.codegen.testgen.emit import CaseWriter, message_source
 from specloom.codegen.testgen.entitycases import REMOVE, EntityCases
 from specloom.codegen.testgen.httpchecks import HttpChecks
 from specloom.codegen.testgen.ormchecks import OrmChecks, SchemaChecks
 from specloom.codegen.testgen.probes import bound_probe, length_probe, pattern_probe, type_probe
-from specloom.codegen.testgen.pseudo import parent_link, writable_fields
+from specloom.codegen.testgen.pseudo import writable_fields
 from specloom.codegen.testgen.pysrc import Module, comment_lines
 from specloom.codegen.testgen.values import REF_NOW, REF_TODAY, quantize, quantum, sample
 from specloom.codegen.testgen.world import Ref

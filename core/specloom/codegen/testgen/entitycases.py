@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from specloom.codegen import messages
+from specloom.codegen.schemas import parent_link
 from specloom.codegen.testgen.arrange import Arrangement
 from specloom.codegen.testgen.emit import Case
 from specloom.codegen.testgen.interpreter import Interpreter
 from specloom.codegen.testgen.outcome import Outcome, Request, ref_token
 from specloom.codegen.testgen.pseudo import (
     is_required_input,
-    parent_link,
     plain_flow,
     updatable_fields,
     writable_fields,

@@ -9,11 +9,11 @@ from functools import partial
 from typing import Any
 
 from specloom.codegen import messages
+from specloom.codegen.schemas import parent_link
 from specloom.codegen.testgen.arrange import Arrangement
 from specloom.codegen.testgen.emit import UNKNOWN_ID, Case, CaseWriter, Request
 from specloom.codegen.testgen.entitycases import EntityCases, field_by_name
 from specloom.codegen.testgen.guarded import attempt
-from specloom.codegen.testgen.pseudo import parent_link
 from specloom.codegen.testgen.pysrc import Clock, Module, comment_lines, json_value, py_string
 from specloom.codegen.testgen.values import sample
 from specloom.codegen.testgen.world import Ref, World

@@ -4,6 +4,7 @@ input, where given`. Their inputs are the fields of the request schemas."""
 
 from __future__ import annotations
 
+from specloom.codegen.schemas import parent_link
 from specloom.ir.api import Endpoint, PathParameter
 from specloom.ir.application import ApplicationIR
 from specloom.ir.behaviour import (
@@ -32,23 +33,6 @@ def updatable_fields(entity: Entity, endpoint: Endpoint) -> list[Field]:
     return [
         f for f in writable if f.name in endpoint.updatable or f.json_name in endpoint.updatable
     ]
-
-
-def parent_link(ir: ApplicationIR, endpoint: Endpoint) -> Field | None:
-    """The child's reference to the parent of a nested path (`/members/{id}/loans`)."""
-    if endpoint.parent is None or endpoint.parent_field is None:
-        return None
-    child = ir.domain.entity(endpoint.entity)
-    parent = ir.domain.entity(endpoint.parent)
-    if child is None or parent is None:
-        return None
-    item = child.field(endpoint.parent_field)
-    if item is not None and item.type.kind == "reference":
-        return item
-    collection = parent.field(endpoint.parent_field)
-    if collection is not None and collection.type.via:
-        return child.field(collection.type.via)
-    return None
 
 
 def is_required_input(item: Field) -> bool:
