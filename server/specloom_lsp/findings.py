@@ -59,13 +59,8 @@ class FindingsPublisher:
 
     def __init__(self, server: SpecloomLanguageServer) -> None:
         self.server = server
-        self._publish = server.text_document_publish_diagnostics
-        # the spec's findings go with every publish of its diagnostics
-        setattr(server, "text_document_publish_diagnostics", self._merged)  # noqa: B010
         self.published: dict[str, set[str]] = {}
         """spec URI -> the URIs of generated files that have findings of it."""
-        self.on_spec: dict[str, list[types.Diagnostic]] = {}
-        """spec URI -> the findings on its requirement lines."""
 
     def publish(self, spec_uri: str, out_dir: Path, findings: list[ValidationRecord]) -> None:
         by_file: dict[str, list[types.Diagnostic]] = {}
@@ -82,19 +77,10 @@ class FindingsPublisher:
         for uri, diagnostics in by_file.items():
             self._send(uri, diagnostics)
         self.published[spec_uri] = set(by_file)
-        had_spec = bool(self.on_spec.get(spec_uri))
-        self.on_spec[spec_uri] = spec_diagnostics
+        had_spec = bool(self.server.run_diagnostics.get(spec_uri))
+        self.server.run_diagnostics[spec_uri] = spec_diagnostics  # go with every publish
         if spec_diagnostics or had_spec:
             self._send_spec(spec_uri)
-
-    def _merged(self, params: types.PublishDiagnosticsParams) -> None:
-        extra = self.on_spec.get(params.uri)
-        if extra:
-            own = [d for d in params.diagnostics if d not in extra]
-            params = types.PublishDiagnosticsParams(
-                uri=params.uri, diagnostics=own + extra, version=params.version
-            )
-        self._publish(params)
 
     def _send_spec(self, spec_uri: str) -> None:
         compiled: list[types.Diagnostic] = []
@@ -111,6 +97,4 @@ class FindingsPublisher:
     def _send(
         self, uri: str, diagnostics: list[types.Diagnostic], version: int | None = None
     ) -> None:
-        self._merged(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
-        )
+        self.server.publish_diagnostics(uri, diagnostics, version)

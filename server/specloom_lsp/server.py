@@ -151,7 +151,21 @@ class SpecloomLanguageServer(LanguageServer):
         self._handlers: dict[str, list[Handler]] = {}
         self._settings_listeners: list[Callable[[Settings], Any]] = []
         self._initialization_options: Any = None
+        self.run_diagnostics: dict[str, list[types.Diagnostic]] = {}
+        """Diagnostics of a document that come from runs (findings on a spec's lines):
+        sent with every publish of its compile diagnostics."""
         self._setup_core()
+
+    def publish_diagnostics(
+        self, uri: str, diagnostics: list[types.Diagnostic], version: int | None = None
+    ) -> None:
+        """Publish a document's diagnostics, with those its runs left on it."""
+        extra = self.run_diagnostics.get(uri, [])
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, diagnostics=[*diagnostics, *extra], version=version
+            )
+        )
 
     # --- dispatch ----------------------------------------------------------
 

@@ -250,12 +250,8 @@ class Orchestrator:
         """What the verify phases set up for the app (its database) goes with the run."""
         if ctx.verify is None:
             return
-        for cleanup in reversed(ctx.verify.cleanups):
-            try:
-                await cleanup()
-            except Exception:  # a cleanup that fails must not hide the run's result
-                log.exception("cleaning up after run %s failed", ctx.run.id)
-        ctx.verify.cleanups.clear()
+        for error in await ctx.verify.clean_up():  # never hides the run's own result
+            log.error("cleaning up after run %s failed: %s", ctx.run.id, error)
 
     def _cancel(self, run: RunRecord, reason: str) -> None:
         run.status = "cancelled"

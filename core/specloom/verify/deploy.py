@@ -403,13 +403,5 @@ class Deployment(Phase):
 
 
 async def run_cleanups(state: VerifyState) -> list[str]:
-    """Run and forget a verify state's cleanups (last registered first); the errors of
-    those that failed, as lines."""
-    errors: list[str] = []
-    while state.cleanups:
-        cleanup = state.cleanups.pop()
-        try:
-            await cleanup()
-        except Exception as error:
-            errors.append(f"{type(error).__name__}: {error}")
-    return errors
+    """Run and forget a verify state's cleanups (see `VerifyState.clean_up`)."""
+    return await state.clean_up()

@@ -22,6 +22,7 @@ same `Strategy` interface.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,8 +94,6 @@ class AppFiles:
 
 
 def _json(text: str) -> dict[str, Any]:
-    import json
-
     try:
         data = json.loads(text)
     except ValueError:

@@ -36,6 +36,18 @@ class VerifyState:
     def blocking(self) -> list[Finding]:
         return [f for found in self.findings.values() for f in found if f.blocking]
 
+    async def clean_up(self) -> list[str]:
+        """Run and forget the cleanups (last registered first); the errors of those that
+        failed, as lines."""
+        errors: list[str] = []
+        while self.cleanups:
+            cleanup = self.cleanups.pop()
+            try:
+                await cleanup()
+            except Exception as error:  # one failing cleanup must not stop the others
+                errors.append(f"{type(error).__name__}: {error}")
+        return errors
+
     @property
     def clean(self) -> bool:
         return not self.blocking()

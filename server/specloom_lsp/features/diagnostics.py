@@ -70,11 +70,7 @@ class DiagnosticsFeature:
 
     def publish(self, uri: str, compiled: Compiled) -> None:
         diagnostics = [to_lsp(self.server, compiled, d) for d in compiled.result.diagnostics]
-        self.server.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=uri, diagnostics=diagnostics, version=compiled.version
-            )
-        )
+        self.server.publish_diagnostics(uri, diagnostics, compiled.version)
         self.published[uri] = compiled.version
 
     def clear(self, uri: str) -> None:
@@ -82,9 +78,7 @@ class DiagnosticsFeature:
         if task is not None:
             task.cancel()
         if self.published.pop(uri, "none") != "none":
-            self.server.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
-            )
+            self.server.publish_diagnostics(uri, [])
 
     def refresh_all(self) -> None:
         for uri in list(self.published):
