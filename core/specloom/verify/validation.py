@@ -22,6 +22,7 @@ from typing import Any
 from specloom.pipeline.events import PhaseProgressed
 from specloom.pipeline.phase import Phase, PhaseOutcome, RunContext
 from specloom.pipeline.records import ValidationRecord
+from specloom.verify import mypycache
 from specloom.verify.checks.common import CheckResult
 from specloom.verify.checks.compliance import check_compliance
 from specloom.verify.checks.lint import check_ruff
@@ -60,7 +61,8 @@ _CHECK_NOUNS: dict[str, tuple[str, str]] = {
 
 def mypy_cache(ctx: RunContext) -> Path:
     """mypy's cache, kept in the workspace (never in the app) so that the libraries the
-    app imports are analysed once, not on every validation."""
+    app imports are analysed once, not on every validation; a new workspace's starts
+    from the machine's seed (`specloom.verify.mypycache`)."""
     return ctx.workspace / ".specloom" / "cache" / "mypy"
 
 
@@ -82,12 +84,14 @@ class Validation(Phase):
         limits = ctx.settings.verify.check_limits
         trace = TraceIndex.load(app_dir)
         common: dict[str, Any] = {"limits": limits, "cancel": ctx.cancel, "trace": trace}
+        cache_dir = self.mypy_cache(ctx)
+        seeded = await asyncio.to_thread(mypycache.seed, cache_dir, python, app_dir)
         # return_exceptions: one check's failure (a cancellation) must not leave the
         # others' subprocesses unattended; each sees the cancel token and kills its own
         pending = [
             check_syntax(app_dir, python, **common),
             check_ruff(app_dir, **common),
-            check_mypy(app_dir, python, cache_dir=self.mypy_cache(ctx), **common),
+            check_mypy(app_dir, python, cache_dir=cache_dir, **common),
             check_tests(app_dir, python, state.database_url, **common),
             check_compliance(app_dir, python, ctx.ir, state.database_url, **common),
         ]
@@ -114,6 +118,8 @@ class Validation(Phase):
                 raise result
         ctx.cancel.raise_if_cancelled()
         checks = [result for result in results if isinstance(result, CheckResult)]
+        if any(result.check == "mypy" and result.figures.get("ran") for result in checks):
+            await asyncio.to_thread(mypycache.keep, cache_dir, python, app_dir)
         findings: list[Finding] = []
         for result in checks:
             state.report(result.check, result.findings, **result.figures)
@@ -122,6 +128,7 @@ class Validation(Phase):
             await ctx.store.save_validation(ctx.run.id, record_of(finding))
         detail: dict[str, Any] = {
             "checks": {result.check: result.figures for result in checks},
+            "mypy_cache_seeded": seeded,
             "errors": sum(f.blocking for f in findings),
             "warnings": sum(not f.blocking for f in findings),
             "findings": [f.model_dump(mode="json") for f in findings[:DETAIL_FINDINGS]],
