@@ -11,6 +11,7 @@ BENCHMARKS = {
     "generate": ("bench.generate", "phases 1-6: generate the app and its tests from each spec"),
     "pipeline": ("bench.pipeline", "the orchestrator's own overhead per task"),
     "verify": ("bench.verify", "phases 7-10 on generated apps against their suites alone"),
+    "lsp": ("bench.lsp", "the language server over stdio: start-up, edits, requests, generate"),
 }
 
 

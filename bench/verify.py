@@ -4,15 +4,21 @@ For each spec: generate the app once (not timed), then
 - run the app's own test suite alone, as a user would (`python -m pytest -q`), and
 - run `specloom validate` on it (phases 1 to 6 render the reference, then deployment,
   validation, health; no repair is needed on a clean app), timing phases 7 to 10 from
-  the run record; the first run has a cold mypy cache, the next ones a warm one.
+  the run record, in three states of mypy's cache:
+  - first on the machine: no workspace cache and no machine seed (`XDG_CACHE_HOME`
+    points to an empty directory): mypy analyses FastAPI, pydantic and SQLAlchemy;
+  - new workspace: no workspace cache, the machine seed the first run left;
+  - warm: the same workspace again (the median of `--runs` runs).
 
-Target: the whole verify loop under 1.5 times the suite's own run time.
+Target: the whole verify loop under 1.5 times the suite's own run time (checked for
+a new workspace and warm; the first run on a machine is reported).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
@@ -40,7 +46,8 @@ class Result:
     name: str
     tests: int = 0
     suite_s: list[float] = field(default_factory=list)
-    cold_s: float = 0.0  # phases 7-10, mypy cache empty
+    cold_s: float = 0.0  # phases 7-10, no mypy cache and no machine seed
+    seeded_s: float = 0.0  # phases 7-10, a new workspace, the machine seed there
     warm_s: list[float] = field(default_factory=list)  # phases 7-10, mypy cache warm
     phases_s: dict[int, list[float]] = field(default_factory=dict)
     status: str = ""
@@ -91,42 +98,59 @@ async def verify_seconds(spec: Path, app: Path, workspace: Path) -> tuple[dict[i
 
 def measure(spec: Path, runs: int) -> Result:
     result = Result(spec.name)
+    saved = os.environ.get("XDG_CACHE_HOME")
     with tempfile.TemporaryDirectory(prefix="bench-verify-") as temporary:
         root = Path(temporary)
-        app, workspace = root / "app", root / "ws"
-        workspace.mkdir()
-        generate(spec, app)
-        for _ in range(runs):
-            seconds, result.tests = suite_seconds(app, root / "suite.db")
-            result.suite_s.append(seconds)
-        for number in range(runs + 1):
-            durations, result.status = asyncio.run(verify_seconds(spec, app, workspace))
-            total = sum(durations.values())
-            if number == 0:
-                result.cold_s = total
+        app = root / "app"
+        os.environ["XDG_CACHE_HOME"] = str(root / "xdg")  # no machine seed yet
+        try:
+            generate(spec, app)
+            for _ in range(runs):
+                seconds, result.tests = suite_seconds(app, root / "suite.db")
+                result.suite_s.append(seconds)
+            for number, name in enumerate(["first", "second"] + ["second"] * runs):
+                workspace = root / name
+                workspace.mkdir(exist_ok=True)
+                durations, result.status = asyncio.run(verify_seconds(spec, app, workspace))
+                total = sum(durations.values())
+                if number == 0:
+                    result.cold_s = total
+                elif number == 1:
+                    result.seeded_s = total
+                else:
+                    result.warm_s.append(total)
+                    for phase, value in durations.items():
+                        result.phases_s.setdefault(phase, []).append(value)
+        finally:
+            if saved is None:
+                os.environ.pop("XDG_CACHE_HOME", None)
             else:
-                result.warm_s.append(total)
-                for phase, value in durations.items():
-                    result.phases_s.setdefault(phase, []).append(value)
+                os.environ["XDG_CACHE_HOME"] = saved
     return result
 
 
 def report(results: list[Result], runs: int) -> bool:
     print(f"verify loop (phases 7-10) vs the generated suite alone, {runs} runs each")
-    head = f"{'spec':<20} {'tests':>5} {'suite s':>8} {'verify cold':>12} {'verify warm':>12}"
-    print(f"{head} {'ratio':>6}   (warm median s: 7 deploy / 8 repair / 9 validate / 10 health)")
+    head = (
+        f"{'spec':<18} {'tests':>5} {'suite s':>8} {'1st on machine':>15} "
+        f"{'new workspace':>14} {'warm':>6}"
+    )
+    print(f"{head}  ratios (machine / workspace / warm)   warm s: 7 / 8 / 9 / 10")
     met = True
     for r in results:
         suite = stats.median(r.suite_s)
         warm = stats.median(r.warm_s)
-        ratio = warm / suite
-        met = met and ratio < TARGET_RATIO and r.status in ("passed", "incomplete")
+        ratios = [r.cold_s / suite, r.seeded_s / suite, warm / suite]
+        met = met and max(ratios[1:]) < TARGET_RATIO and r.status in ("passed", "incomplete")
         split = " / ".join(f"{stats.median(r.phases_s.get(n, [0.0])):.2f}" for n in (7, 8, 9, 10))
         print(
-            f"{r.name:<20} {r.tests:>5} {suite:>8.2f} {r.cold_s:>12.2f} {warm:>12.2f} "
-            f"{ratio:>6.2f}   ({split}) {r.status}"
+            f"{r.name:<18} {r.tests:>5} {suite:>8.2f} {r.cold_s:>15.2f} {r.seeded_s:>14.2f} "
+            f"{warm:>6.2f}  {' / '.join(f'{x:.2f}' for x in ratios):<37} {split} {r.status}"
         )
-    print("(cold: the first run, mypy's cache empty; warm: the median of the others)")
+    print(
+        "(1st on machine: no mypy cache anywhere; new workspace: seeded from the machine's"
+        " cache; warm: the median of the workspace's next runs)"
+    )
     return met
 
 
@@ -139,5 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     results = [measure(EXAMPLES / name, runs) for name in args.specs]
     met = report(results, runs)
     verdict = "met" if met else "MISSED"
-    print(f"target: verify loop under {TARGET_RATIO} times the suite's own time (warm): {verdict}")
+    print(
+        f"target: verify loop under {TARGET_RATIO} times the suite's own time"
+        f" (new workspace and warm): {verdict}"
+    )
     return 0

@@ -21,6 +21,7 @@ from specloom.pipeline.lock import WorkspaceBusy
 from specloom.pipeline.orchestrator import Orchestrator, RunError
 from specloom.pipeline.phase import PipelineSettings
 from specloom.pipeline.records import RunRecord, ValidationRecord
+from specloom.pipeline.staging import CommitResult
 from specloom.plan.dag import make_plan
 from specloom.plan.render import write_plan
 from specloom.run_view import ProgressView, phase_table
@@ -116,11 +117,24 @@ def pipeline_settings(
     return settings
 
 
+OverwriteOption = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Write generated files over your edits too (default: your edited files are "
+        "kept, and the generated versions put aside and listed as conflicts).",
+    ),
+]
+
+
 async def _with_store(
-    url: str | None, workspace: Path, settings: PipelineSettings | None = None
+    url: str | None,
+    workspace: Path,
+    settings: PipelineSettings | None = None,
+    overwrite: bool = False,
 ) -> Orchestrator:
     store = await open_store(url, workspace)
-    return Orchestrator(store, settings=settings, bus=EventBus())
+    return Orchestrator(store, settings=settings, bus=EventBus(), overwrite=overwrite)
 
 
 Start = Callable[[Orchestrator, CancelToken], Awaitable[RunRecord]]
@@ -132,23 +146,28 @@ def _drive(
     as_json: bool,
     start: Start,
     settings: PipelineSettings | None = None,
+    overwrite: bool = False,
 ) -> None:
     console = Console(stderr=True)
     findings: list[ValidationRecord] = []
+    commits: list[CommitResult] = []
 
     async def main() -> RunRecord:
-        orchestrator = await _with_store(store_url, workspace, settings)
+        orchestrator = await _with_store(store_url, workspace, settings, overwrite)
         cancel = CancelToken()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, cancel.cancel, "interrupted (Ctrl-C)")
         loop.add_signal_handler(signal.SIGTERM, cancel.cancel, "terminated")
         try:
             if as_json:
-                return await start(orchestrator, cancel)
-            with ProgressView(console) as view:
-                orchestrator.bus.subscribe(view.on_event)
                 record = await start(orchestrator, cancel)
-            findings.extend(await orchestrator.store.list_validations(record.id))
+            else:
+                with ProgressView(console) as view:
+                    orchestrator.bus.subscribe(view.on_event)
+                    record = await start(orchestrator, cancel)
+                findings.extend(await orchestrator.store.list_validations(record.id))
+            if record.id in orchestrator.commits:
+                commits.append(orchestrator.commits[record.id])
             return record
         finally:
             await orchestrator.store.close()
@@ -158,10 +177,13 @@ def _drive(
     except (StoreUnavailable, RunError, WorkspaceBusy) as error:
         raise fail(str(error)) from None
     if as_json:
-        sys.stdout.write(record.model_dump_json(indent=2) + "\n")
+        data = record.model_dump(mode="json")
+        data["output"] = commits[0].model_dump(mode="json") if commits else None
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         console.print(phase_table(record))
-        for line in verify_lines(record, findings):
+        lines = verify_lines(record, findings) + (commit_lines(commits[0]) if commits else [])
+        for line in lines:
             console.print(line, highlight=False, markup=False, soft_wrap=True)
         if record.error:
             console.print(f"[bold]{record.status}[/]: {record.error}")
@@ -179,17 +201,19 @@ def generate(
     trust: TrustOption = False,
     repair_attempts: RepairOption = 3,
     database_url: DatabaseOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Run the pipeline on a spec: generate the app, then (with --trust) deploy, validate,
     check and repair it. Exit status: 0 passed, 1 failed, 3 incomplete (not verified, or
-    a phase is not available in this version), 130 cancelled, 2 could not start."""
+    a phase is not available in this version), 130 cancelled, 2 could not start. Files
+    you edited since they were generated are kept and listed as conflicts; they do not
+    change the exit status."""
 
     async def start(orchestrator: Orchestrator, cancel: CancelToken) -> RunRecord:
         return await orchestrator.run(spec, out, workspace, cancel)
 
-    _drive(
-        workspace, store, as_json, start, pipeline_settings(trust, repair_attempts, database_url)
-    )
+    settings = pipeline_settings(trust, repair_attempts, database_url)
+    _drive(workspace, store, as_json, start, settings, overwrite)
 
 
 def validate(
@@ -236,18 +260,40 @@ def verify_lines(record: RunRecord, findings: list[ValidationRecord]) -> list[st
     return lines
 
 
+def commit_lines(result: CommitResult) -> list[str]:
+    """What the commit did to the output directory, for a terminal."""
+    lines: list[str] = []
+    counts = [
+        f"{len(result.written)} written",
+        f"{len(result.unchanged)} unchanged",
+        *([f"{len(result.deleted)} deleted"] if result.deleted else []),
+        *([f"{len(result.conflicts)} conflicts"] if result.conflicts else []),
+    ]
+    lines.append("output: " + ", ".join(counts))
+    for conflict in result.conflicts:
+        lines.append(f"conflict: {conflict.message()}")
+    for path in result.overwritten:
+        lines.append(f"overwritten (--overwrite): your edit of {path}")
+    for path in result.left:
+        lines.append(f"no longer generated, left in place (you edited it): {path}")
+    if result.conflicts:
+        lines.append("keep yours, or take the generated versions with --overwrite")
+    return lines
+
+
 def resume(
     run_id: Annotated[str, typer.Argument(help="The run to resume (`specloom runs`).")],
     workspace: WorkspaceOption = Path("."),
     store: StoreOption = None,
     as_json: JsonOption = False,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Resume a failed, cancelled or killed run from its last completed phase."""
 
     async def start(orchestrator: Orchestrator, cancel: CancelToken) -> RunRecord:
         return await orchestrator.resume(run_id, cancel)
 
-    _drive(workspace, store, as_json, start)
+    _drive(workspace, store, as_json, start, overwrite=overwrite)
 
 
 def runs(

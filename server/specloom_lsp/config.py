@@ -37,8 +37,9 @@ class Settings(BaseModel):
     """The run store (`sqlite:///...` or `postgresql://...`); default: the workspace's."""
     database_url: str | None = None
     """The PostgreSQL server for the generated app's database; default: SQLite."""
-    trust: bool = False
-    """Whether generated code may run (phases 7 to 10)."""
+    trust: bool | None = None
+    """Whether generated code may run (phases 7 to 10): true, false (never, and never
+    asked), or not said (None: the server asks the client once per workspace)."""
     repair_attempts: int = Field(default=3, ge=0, le=20)
     debounce_ms: int = Field(default=150, ge=0, le=10_000)
 

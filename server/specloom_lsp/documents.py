@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from specloom.spec.compiler import CompileResult, compile_spec
+if TYPE_CHECKING:
+    from specloom.spec.compiler import CompileResult
 
 
 @dataclass(slots=True)
@@ -105,6 +107,10 @@ class DocumentStore:
         return compiled
 
     async def _run(self, document: SpecDocument, text: str, version: int | None) -> Compiled:
+        # imported here, in the event loop's thread (never in the worker's: two threads
+        # importing one package at once can deadlock), after the server's warm-up
+        from specloom.spec.compiler import compile_spec
+
         result = await asyncio.to_thread(compile_spec, text, document.path)
         compiled = Compiled(version, text, result)
         document.compiles += 1

@@ -11,12 +11,14 @@ diagnostics feature's too, after an edit) carries them until the next run.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from specloom.pipeline.records import ValidationRecord
 
 from specloom_lsp.server import SpecloomLanguageServer
+
+if TYPE_CHECKING:
+    from specloom.pipeline.records import ValidationRecord
 
 SOURCE = "specloom"
 SEVERITIES = {

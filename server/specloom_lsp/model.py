@@ -1,5 +1,8 @@
 """Reading the compiled model for editor features: block ranges, descriptions of
-fields, steps and conditions, and the element under a position."""
+fields, steps and conditions, and the element under a position.
+
+It imports the IR, so features import it inside their handlers, never at module level
+(the server imports it right after the initialize reply: `WARM_UP` in server.py)."""
 
 from __future__ import annotations
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from specloom.spec.parser import SECTIONS
-
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 def section_kind(title: str) -> str | None:
     """`entities`, `endpoints`, `flows`, `rules`, `errors`, `prose`, or None."""
+    from specloom.spec.parser import SECTIONS  # the engine: imported on first use
+
     kind: str | None = SECTIONS.get(re.sub(r"[^a-z ]", "", title.lower()).strip())
     return kind
 

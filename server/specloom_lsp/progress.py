@@ -13,21 +13,15 @@ import asyncio
 import logging
 import uuid
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from specloom.pipeline.cancel import CancelToken
-from specloom.pipeline.events import (
-    PhaseFinished,
-    PhaseProgressed,
-    PhaseStarted,
-    RunEvent,
-    TaskFinished,
-    TaskProgressed,
-    TaskStarted,
-)
 
 from specloom_lsp.server import SpecloomLanguageServer
+
+if TYPE_CHECKING:
+    from specloom.pipeline.cancel import CancelToken
+    from specloom.pipeline.events import RunEvent
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +101,15 @@ class WorkDone:
     def message_of(self, event: RunEvent) -> str | None:
         """The progress message of an event ("phase N/11 name", "... · task"), or None
         for an event that has none."""
+        from specloom.pipeline.events import (
+            PhaseFinished,
+            PhaseProgressed,
+            PhaseStarted,
+            TaskFinished,
+            TaskProgressed,
+            TaskStarted,
+        )
+
         if isinstance(event, PhaseStarted):
             self.names[event.phase] = event.name
             return self.phase_message(event.phase)

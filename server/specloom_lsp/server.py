@@ -16,8 +16,9 @@ import contextlib
 import importlib
 import inspect
 import logging
+import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -27,8 +28,11 @@ from pygls.protocol import LanguageServerProtocol
 from specloom import __version__
 
 from specloom_lsp import SERVER_NAME
-from specloom_lsp.config import SECTION, Settings, parse_settings
-from specloom_lsp.documents import Compiled, DocumentStore
+from specloom_lsp.documents import DocumentStore
+
+if TYPE_CHECKING:  # pydantic and the engine load after the initialize reply (WARM_UP)
+    from specloom_lsp.config import Settings
+    from specloom_lsp.documents import Compiled
 
 logger = logging.getLogger("specloom_lsp")
 
@@ -39,9 +43,18 @@ FEATURES: tuple[str, ...] = (
     "specloom_lsp.features.completion",
     "specloom_lsp.features.folding",
     "specloom_lsp.features.codelens",
+    "specloom_lsp.features.quickfix",
+    "specloom_lsp.features.navigation",
     "specloom_lsp.features.commands",
+    "specloom_lsp.features.repair_actions",
+    "specloom_lsp.features.conflicts",
 )
 SPEC_LANGUAGES = frozenset({"markdown", "specloom"})
+WARM_UP: tuple[str, ...] = ("specloom_lsp.config", "specloom.spec.compiler", "specloom_lsp.model")
+"""Imported right after the initialize reply, before the next message is read: the
+settings (pydantic) and the engine every spec needs (the compiler, the IR). Nothing
+imports them before, so initialize is answered about as fast as pygls allows. The
+commands' engine (orchestrator, run store) is imported by the first command."""
 
 Handler = Callable[[Any], Any]
 F = TypeVar("F", bound=Handler)
@@ -143,7 +156,7 @@ class SpecloomLanguageServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             protocol_cls=SpecloomProtocol,
         )
-        self.settings = Settings()
+        self._settings: Settings | None = None
         self.documents = DocumentStore()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.features: dict[str, str] = {}
@@ -154,7 +167,25 @@ class SpecloomLanguageServer(LanguageServer):
         self.run_diagnostics: dict[str, list[types.Diagnostic]] = {}
         """Diagnostics of a document that come from runs (findings on a spec's lines):
         sent with every publish of its compile diagnostics."""
+        self.test_status: dict[str, Any] = {}
+        """spec URI -> the `TestStatus` of its latest run (the lenses above its flows)."""
         self._setup_core()
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force: the defaults, under the initialization options once
+        initialize has come, under workspace/configuration once it has answered."""
+        if self._settings is None:
+            from specloom_lsp.config import Settings
+
+            self._settings = Settings()
+            if self._initialization_options is not None:
+                self._apply_settings(self._initialization_options, source="initializationOptions")
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self._settings = settings
 
     def publish_diagnostics(
         self, uri: str, diagnostics: list[types.Diagnostic], version: int | None = None
@@ -166,6 +197,22 @@ class SpecloomLanguageServer(LanguageServer):
                 uri=uri, diagnostics=[*diagnostics, *extra], version=version
             )
         )
+
+    def show_test_status(self, uri: str, out_dir: Any, run: Any, findings: list[Any]) -> None:
+        """Keep what a run says of the spec's tests and have the client ask for its code
+        lenses again."""
+        from specloom_lsp.teststatus import status_of
+
+        try:
+            self.test_status[uri] = status_of(out_dir, run, findings)
+        except Exception:
+            logger.exception("the test status of %s could not be read", uri)
+            return
+        workspace = self.client_capabilities.workspace
+        lens = workspace.code_lens if workspace else None
+        if lens is not None and lens.refresh_support:
+            future = self.workspace_code_lens_refresh(None)
+            future.add_done_callback(_quietly)
 
     # --- dispatch ----------------------------------------------------------
 
@@ -310,7 +357,9 @@ class SpecloomLanguageServer(LanguageServer):
         def initialize(params: types.InitializeParams) -> None:
             self.loop = asyncio.get_running_loop()
             self._initialization_options = params.initialization_options
-            self._apply_settings(params.initialization_options, source="initializationOptions")
+            self._settings = None  # read from the options on first use
+            # the reply goes out when this returns; the settings and the engine after it
+            self.loop.call_soon(self._warm_up)
 
         @self.on(types.INITIALIZED)
         async def initialized(params: types.InitializedParams) -> None:
@@ -350,6 +399,22 @@ class SpecloomLanguageServer(LanguageServer):
 
         self.on_settings(reclassify)
 
+    def _warm_up(self) -> None:
+        """The settings from the initialization options, then the modules of `WARM_UP`,
+        in the event loop's thread: compiles run in worker threads, and two threads
+        importing one package at once can deadlock."""
+        started = time.perf_counter()
+        for name in WARM_UP:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                logger.exception("importing %s failed", name)
+        try:
+            _ = self.settings
+        except Exception:
+            logger.exception("reading the initialization options failed")
+        logger.debug("warm-up after initialize: %.0f ms", (time.perf_counter() - started) * 1000)
+
     def _supports_configuration(self) -> bool:
         workspace = self.client_capabilities.workspace
         return bool(workspace and workspace.configuration)
@@ -357,6 +422,8 @@ class SpecloomLanguageServer(LanguageServer):
     async def _pull_settings(self) -> None:
         if not self._supports_configuration():
             return
+        from specloom_lsp.config import SECTION, parse_settings
+
         try:
             values = await asyncio.wait_for(
                 self.workspace_configuration_async(
@@ -373,6 +440,8 @@ class SpecloomLanguageServer(LanguageServer):
         self._apply_settings(value, source="workspace/configuration", base=base)
 
     def _apply_settings(self, raw: Any, *, source: str, base: Settings | None = None) -> None:
+        from specloom_lsp.config import parse_settings
+
         settings, problems = parse_settings(raw, base)
         for problem in problems:
             logger.warning("%s: %s", source, problem)
@@ -405,6 +474,12 @@ def _merge(results: list[Any]) -> Any:
     if lists:
         return [item for r in lists for item in r]
     return next((r for r in results if r is not None), None)
+
+
+def _quietly(future: Any) -> None:
+    """A reply nobody waits for: a client's error reply is logged, not raised."""
+    if not future.cancelled() and future.exception() is not None:
+        logger.info("the client refused a request: %s", future.exception())
 
 
 def _name(handler: Handler) -> str:

@@ -7,8 +7,15 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from lsp_helpers import CLIENTS, SERVER_COMMAND, initialize_params
+from lsp_helpers import CLIENTS, SERVER_COMMAND, apply_edit, initialize_params, refresh_code_lenses
+from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp.client import default_feature
+
+# every test client applies the server's workspace edits (generated files) to disk,
+# and takes a request to refresh its code lenses (after a run), as editors do
+default_feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
+default_feature(types.WORKSPACE_CODE_LENS_REFRESH)(refresh_code_lenses)
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER_COMMAND), params=CLIENTS)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
@@ -58,3 +60,54 @@ async def open_document(
     result: types.PublishDiagnosticsParams = await asyncio.wait_for(waiting, timeout)
     assert result.uri == path.as_uri()
     return result
+
+
+def path_of(uri: str) -> Path:
+    return Path(unquote(urlparse(uri).path))
+
+
+def _offset(text: str, position: types.Position) -> int:
+    lines = text.splitlines(keepends=True)
+    return sum(len(line) for line in lines[: position.line]) + position.character
+
+
+def edit_file(path: Path, edits: Sequence[Any]) -> None:
+    """Apply text edits to a file (positions as characters: the test files are ASCII)."""
+    text = path.read_text(encoding="utf-8")
+    for item in sorted(edits, key=lambda e: _offset(text, e.range.start), reverse=True):
+        start, end = _offset(text, item.range.start), _offset(text, item.range.end)
+        text = text[:start] + item.new_text + text[end:]
+    path.write_text(text, encoding="utf-8")
+
+
+def apply_to_disk(edit: types.WorkspaceEdit) -> None:
+    """Do what an editor that saves what it edits does with a workspace edit."""
+    for change in edit.document_changes or []:
+        if isinstance(change, types.CreateFile):
+            path = path_of(change.uri)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                path.write_text("")
+        elif isinstance(change, types.DeleteFile):
+            path_of(change.uri).unlink(missing_ok=True)
+        elif isinstance(change, types.TextDocumentEdit):
+            edit_file(path_of(change.text_document.uri), change.edits)
+    for uri, edits in (edit.changes or {}).items():
+        edit_file(path_of(uri), edits)
+
+
+def apply_edit(
+    client: LanguageClient, params: types.ApplyWorkspaceEditParams
+) -> types.ApplyWorkspaceEditResult:
+    """The test clients' `workspace/applyEdit`: applied to disk, and kept in
+    `client.applied_edits`."""
+    edits: list[types.ApplyWorkspaceEditParams] = client.__dict__.setdefault("applied_edits", [])
+    edits.append(params)
+    apply_to_disk(params.edit)
+    return types.ApplyWorkspaceEditResult(applied=True)
+
+
+def refresh_code_lenses(client: LanguageClient, params: None) -> None:
+    """The test clients' `workspace/codeLens/refresh`: counted in
+    `client.code_lens_refreshes`."""
+    client.__dict__["code_lens_refreshes"] = client.__dict__.get("code_lens_refreshes", 0) + 1

@@ -254,6 +254,10 @@ async def test_initialize_advertises_the_commands(
         "specloom.validate",
         "specloom.status",
         "specloom.cancel",
+        "specloom.repair",
+        "specloom.keepMine",
+        "specloom.takeGenerated",
+        "specloom.showDiff",
     }
 
 
@@ -271,6 +275,15 @@ async def test_trusted_generate_then_findings_and_repair(
     assert result["status"] == "incomplete", result
     statuses = {p["number"]: p["status"] for p in result["phases"]}
     assert (statuses[7], statuses[9], statuses[10]) == ("passed", "passed", "passed"), statuses
+    # the test status of each flow shows above it
+    assert client.__dict__.get("code_lens_refreshes", 0) >= 1
+    spec_lines = spec.read_text(encoding="utf-8").splitlines()
+    shown = await flow_lenses(client, uri)
+    assert shown, "no test status above the flows"
+    for line, title in shown.items():
+        assert title.startswith("✓ "), title
+        assert title.endswith(" tests pass"), title
+        assert spec_lines[line].startswith("### F"), spec_lines[line]
 
     router = workspace / "todo-app" / "app" / "routers" / "task.py"
     original = router.read_text(encoding="utf-8")
@@ -315,3 +328,47 @@ async def test_trusted_generate_then_findings_and_repair(
     assert router.read_text(encoding="utf-8") == original
     assert list(client.diagnostics.get(router.resolve().as_uri(), [None])) == []
     assert not [d for d in client.diagnostics.get(uri, []) if d.code == "ruff:F821"]
+
+    # a one-field edit regenerates incrementally: only the files whose text changed are
+    # touched, only the affected test modules run again
+    out = workspace / "todo-app"
+    before = snapshot(out)
+    spec.write_text(spec.read_text(encoding="utf-8").replace(FIELD, EDITED), "utf-8")
+    result = await execute(client, "specloom.generate", uri, timeout=90)
+    generation = next(p for p in result["phases"] if p["number"] == 6)
+    assert "incremental:" in generation["message"], generation
+    validation = next(p for p in result["phases"] if p["number"] == 9)
+    assert validation["status"] == "passed", result
+    assert "affected modules passed" in validation["message"], validation
+    after = snapshot(out)
+    touched = {path for path in after if before.get(path, (0, b""))[0] != after[path][0]}
+    changed = {path for path in after if before.get(path, (0, b""))[1] != after[path][1]}
+    assert touched == changed, (touched, changed)
+    assert changed
+    assert len(changed) < len(after) / 2, changed
+    assert "tests/test_task.py" not in touched
+
+
+FIELD = "- name: string, required, unique, max length 80"
+EDITED = "- name: string, required, unique, max length 100"
+
+
+def snapshot(directory: Path) -> dict[str, tuple[int, bytes]]:
+    """Each file of a directory: its mtime and its bytes."""
+    return {
+        path.relative_to(directory).as_posix(): (path.stat().st_mtime_ns, path.read_bytes())
+        for path in directory.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and ".specloom" not in path.parts
+    }
+
+
+async def flow_lenses(client: LanguageClient, uri: str) -> dict[int, str]:
+    """The code lenses of a spec that show a test status: line -> title."""
+    found = await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    return {
+        lens.range.start.line: lens.command.title
+        for lens in found or []
+        if lens.command and lens.command.command == "specloom.status"
+    }

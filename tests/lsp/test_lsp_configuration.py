@@ -66,7 +66,7 @@ def test_settings_defaults_and_invalid_values() -> None:
     assert problems == []
     assert settings.debounce_ms == 150
     assert settings.repair_attempts == 3
-    assert settings.trust is False
+    assert settings.trust is None  # not said: the server asks
     assert settings.spec_glob == "**/*.spec.md"
     settings, problems = parse_settings(
         {"specloom": {"repairAttempts": -1, "trust": True, "storeUrl": "sqlite:///x.db", "x": 1}}

@@ -52,6 +52,10 @@ async def test_initialize_advertises_the_spec_features(
         "specloom.validate",
         "specloom.status",
         "specloom.cancel",
+        "specloom.repair",
+        "specloom.keepMine",
+        "specloom.takeGenerated",
+        "specloom.showDiff",
     }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
 
 import pytest
-from specloom.pipeline.staging import OutsideOutput, Staging, atomic_write
+from specloom.pipeline.generated import RECORD_NAME
+from specloom.pipeline.staging import FileChange, OutsideOutput, Staging, atomic_write
 
 
 def tree(directory: Path) -> dict[str, str]:
@@ -22,7 +24,7 @@ def test_staged_files_reach_the_output_only_on_commit(tmp_path: Path) -> None:
     staging = Staging(tmp_path / "run", out)
     staging.write("app/main.py", "print('hi')\n")
     assert not out.exists()
-    assert staging.commit() == ["app/main.py"]
+    assert staging.commit().written == ["app/main.py"]
     assert (out / "app/main.py").read_text() == "print('hi')\n"
     assert staging.files() == []
 
@@ -59,10 +61,13 @@ def test_a_commit_cut_short_is_finished_by_committing_again(tmp_path: Path) -> N
     staging = Staging(tmp_path / "run", out)
     for name in ("a.txt", "b.txt", "c.txt"):
         staging.write(name, name)
-    # simulate a crash after the manifest was written and one file moved
-    staging.manifest.write_text('{"files": ["a.txt", "b.txt", "c.txt"]}')
-    out.mkdir()
-    (staging.root / "a.txt").replace(out / "a.txt")
+
+    async def crash_after_one(changes: list[FileChange]) -> list[str]:
+        atomic_write(changes[0].target, changes[0].data)
+        raise OSError("the machine went down")
+
+    with pytest.raises(OSError, match="went down"):
+        asyncio.run(staging.commit_with(crash_after_one))
     Staging(tmp_path / "run", out).commit()
-    assert sorted(tree(out)) == ["a.txt", "b.txt", "c.txt"]
-    assert not staging.manifest.exists()
+    assert sorted(tree(out)) == [RECORD_NAME, "a.txt", "b.txt", "c.txt"]
+    assert staging.files() == []

@@ -6,7 +6,9 @@ touched; a shared file (an entity's router, its rules module) is rendered again
 from every part recorded so far, in spec order, so the tree never depends on the
 order tasks finish in. Each task is first looked up in the pattern bank.
 `Generator.finish()` formats the tree with ruff and adds the
-trace map. Tests come from `specloom.codegen.testgen`.
+trace map. Tests come from `specloom.codegen.testgen`; the first task performed starts
+forked workers rendering the test modules the bank does not have (`workers`), so they
+are ready, or nearly, when their tasks' turn comes.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from specloom.codegen.routers import assemble_router, render_handler_part
 from specloom.codegen.rules import assemble_rules, render_rule_part
 from specloom.codegen.schemas import render_schemas
 from specloom.codegen.services import render_service
-from specloom.codegen.testgen import render_conftest, render_factories, render_test_module
+from specloom.codegen.testgen import render_conftest, render_factories
 from specloom.codegen.trace import trace_map
+from specloom.codegen.workers import TestModules, worker_count
 from specloom.ir.application import ApplicationIR
 from specloom.plan import naming
 from specloom.plan.index import PlanIndex
@@ -45,8 +48,11 @@ class Generator:
     files: dict[str, str] = field(default_factory=dict)
     handlers: dict[str, dict[str, Part]] = field(default_factory=dict)
     checks: dict[str, dict[str, Part]] = field(default_factory=dict)
+    workers: int = field(default_factory=worker_count)
 
     def __post_init__(self) -> None:
+        self.test_modules = TestModules(self.ir)
+        self.recalled: dict[str, Rendered | None] | None = None  # tests tasks, asked ahead
         self.index = PlanIndex.of(self.ir)
         self.endpoint_order = {e.id: i for i, e in enumerate(self.ir.api.endpoints)}
         self.rule_order = {r.id: i for i, r in enumerate(self.ir.behaviour.rules)}
@@ -65,7 +71,13 @@ class Generator:
     def perform(self, task: Task) -> list[str]:
         """Render one task (or recall it from the pattern bank) and place what it produced;
         the paths it wrote, relative to the output directory."""
-        rendered = self.bank.recall(task)
+        if self.recalled is None:
+            self.render_tests_ahead()
+        assert self.recalled is not None
+        if task.id in self.recalled:
+            rendered = self.recalled.pop(task.id)
+        else:
+            rendered = self.bank.recall(task)
         if rendered is None:
             rendered = self.renderers[task.kind](task)
             self.bank.remember(task, rendered)
@@ -76,6 +88,22 @@ class Generator:
         if rendered.part is not None:
             written.append(self.place_part(task, rendered.part))
         return written
+
+    def render_tests_ahead(self) -> None:
+        """Ask the bank for every tests task now, and start the workers on those it does
+        not have (with one worker, each is rendered when its turn comes)."""
+        self.recalled = {}
+        if self.workers < 2:
+            return
+        jobs: list[tuple[str, list[str]]] = []
+        for task in self.plan.tasks:
+            if task.kind != "tests" or task.id in self.recalled:
+                continue
+            recalled = self.bank.recall(task)
+            self.recalled[task.id] = recalled
+            if recalled is None and _test_module(task) is not None:
+                jobs.append((task.subject, task.requirement_ids))
+        self.test_modules.start(jobs, self.workers)
 
     def place_part(self, task: Task, part: Part) -> str:
         """Put a handler or a rule check into its module and render the module again from
@@ -106,6 +134,7 @@ class Generator:
         return self.finish()
 
     def finish(self) -> dict[str, str]:
+        self.test_modules.close()
         formatted = format_tree(self.files)
         formatted[TRACE_FILE] = trace_map(self.ir, formatted, self.spec_name)
         return dict(sorted(formatted.items()))
@@ -152,10 +181,10 @@ class Generator:
         return Rendered(part=render_rule_part(self.ir, rule, task.requirement_ids))
 
     def tests(self, task: Task) -> Rendered:
-        module = task.atomic.produces[0].path if task.atomic and task.atomic.produces else None
+        module = _test_module(task)
         if module is None:
             return Rendered()
-        return _files((module, render_test_module(self.ir, task.subject, task.requirement_ids)))
+        return _files((module, self.test_modules.text(task.subject, task.requirement_ids)))
 
     # --- shell and infrastructure --------------------------------------------------------
 
@@ -198,6 +227,11 @@ class Generator:
             ("tests/conftest.py", render_conftest(ir)),
             ("tests/factories.py", render_factories(ir)),
         )
+
+
+def _test_module(task: Task) -> str | None:
+    """The path of the test module a tests task writes."""
+    return task.atomic.produces[0].path if task.atomic and task.atomic.produces else None
 
 
 def _files(*files: tuple[str, str]) -> Rendered:

@@ -8,6 +8,7 @@ import asyncio
 from specloom.codegen.bank import MemoryPatternBank, PatternBank
 from specloom.codegen.format import FormatError
 from specloom.codegen.generator import Generator
+from specloom.codegen.incremental import Baseline, affected
 from specloom.pipeline.phase import PhaseOutcome, RunContext
 from specloom.pipeline.phases import TaskPhase
 from specloom.pipeline.scheduler import TaskContext
@@ -20,6 +21,9 @@ class CodeGeneration(TaskPhase):
     def __init__(self, bank: PatternBank | None = None) -> None:
         self.bank = bank if bank is not None else MemoryPatternBank()
         self.generator: Generator | None = None
+        self.baselines: dict[tuple[str, str], Baseline] = {}
+        """(spec, output directory) -> what the last verified generation wrote: kept for
+        the life of this phase (a language server's, a watcher's)."""
 
     def generator_for(self, ctx: RunContext) -> Generator:
         if self.generator is None or self.generator.plan is not ctx.plan:
@@ -72,4 +76,37 @@ class CodeGeneration(TaskPhase):
         for path, text in tree.items():
             ctx.staging.write(path, text)
         ctx.app_dir = ctx.staging.root
-        return PhaseOutcome("passed", f"{len(tree)} files ({python} Python modules)", detail)
+        message = f"{len(tree)} files ({python} Python modules)"
+        baseline = self.baselines.get(_key(ctx))
+        if baseline is not None and await asyncio.to_thread(baseline.intact, ctx.out_dir):
+            ctx.affected = affected(ctx.plan, tree, baseline)
+            message += "; " + ctx.affected.summary()
+            detail["incremental"] = {
+                "tasks": sorted(ctx.affected.tasks),
+                "requirements": sorted(ctx.affected.requirements),
+                "files": sorted(ctx.affected.files),
+                "removed": sorted(ctx.affected.removed),
+            }
+        elif baseline is not None:
+            message += "; the output changed since the last verified run: all is verified"
+        return PhaseOutcome("passed", message, detail)
+
+    async def run_finished(self, ctx: RunContext) -> None:
+        """A run that verified clean is the baseline of the next generation."""
+        if ctx.mode == "generate" and ctx.plan is not None and verified_clean(ctx):
+            self.baselines[_key(ctx)] = Baseline.of(ctx.plan, ctx.generated)
+
+
+VERIFIED = (7, 9, 10)  # deployment, validation, health
+
+
+def verified_clean(ctx: RunContext) -> bool:
+    """Whether the run committed an app that deployed, validated and answered."""
+    if ctx.run.status not in ("passed", "incomplete"):
+        return False
+    phases = [ctx.run.phase(number) for number in VERIFIED]
+    return all(phase is not None and phase.status == "passed" for phase in phases)
+
+
+def _key(ctx: RunContext) -> tuple[str, str]:
+    return (str(ctx.spec_path), str(ctx.out_dir.resolve()))

@@ -28,7 +28,8 @@ from specloom.pipeline.events import (
 from specloom.pipeline.lock import WorkspaceLock
 from specloom.pipeline.phase import Mode, Phase, PhaseOutcome, PipelineSettings, RunContext
 from specloom.pipeline.records import PhaseRecord, RunRecord, utc_now
-from specloom.pipeline.staging import Staging
+from specloom.pipeline.staging import CommitResult, Committer, Conflict, Staging
+from specloom.store.audit import AuditEntry
 from specloom.store.base import RunStore
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,12 @@ class Orchestrator:
         phases: Sequence[Phase] | None = None,
         settings: PipelineSettings | None = None,
         bus: EventBus | None = None,
+        committer: Committer | None = None,
+        overwrite: bool = False,
     ) -> None:
+        """`committer` applies a run's changes to the output directory (default: atomic
+        writes); `overwrite` replaces files the user edited since they were generated
+        (default: they are kept, and reported as conflicts)."""
         if phases is None:
             from specloom.pipeline.phases import default_phases
 
@@ -64,6 +70,10 @@ class Orchestrator:
         self.phases = list(phases)
         self.settings = settings or PipelineSettings()
         self.bus = bus or EventBus()
+        self.committer = committer
+        self.overwrite = overwrite
+        self.commits: dict[str, CommitResult] = {}
+        """What the commit of each run (by id) did to the output directory."""
 
     # --- starting -------------------------------------------------------------------
 
@@ -313,8 +323,14 @@ class Orchestrator:
                 reasons.append(f"not available in this version: phases {names}")
             run.error = "; ".join(reasons)
         if run.status in ("passed", "incomplete"):
-            written = ctx.staging.commit()
-            await self.store.audit(run.id, "output.committed", {"files": written})
+            await self._commit(ctx)
+        for phase in self.phases:  # what a phase keeps for the next run (a baseline)
+            finished = getattr(phase, "run_finished", None)
+            if finished is not None:
+                try:
+                    await finished(ctx)
+                except Exception:  # never the run's result
+                    log.exception("phase %s failed after the run", phase.key)
         run.finished_at = utc_now()
         await self.store.save_run(run)
         await self.store.audit(run.id, f"run.{run.status}", {"error": run.error})
@@ -328,6 +344,46 @@ class Orchestrator:
             )
         )
         return run
+
+    async def _commit(self, ctx: RunContext) -> None:
+        """Commit the staged files; the audit says what happened to each."""
+        staged = ctx.staging.files()
+        # only a generate whose whole tree is staged says which files are gone
+        complete = ctx.mode == "generate" and bool(ctx.generated)
+        complete = complete and set(ctx.generated) <= set(staged)
+        result = await ctx.staging.commit_with(
+            self.committer, overwrite=self.overwrite, complete=complete
+        )
+        self.commits[ctx.run.id] = result
+        detail = result.model_dump(exclude={"conflicts"})
+        detail["files"] = detail.pop("written")
+        await self.store.audit(ctx.run.id, "output.committed", detail)
+        if result.conflicts:
+            conflicts = [conflict.model_dump() for conflict in result.conflicts]
+            await self.store.audit(ctx.run.id, "output.conflicts", {"conflicts": conflicts})
+            log.warning(
+                "run %s: %d generated files not written over your edits: %s",
+                ctx.run.id,
+                len(conflicts),
+                ", ".join(conflict.path for conflict in result.conflicts),
+            )
+
+
+def commit_from_audit(entries: Sequence[AuditEntry]) -> CommitResult | None:
+    """What a run's commit did, read back from its audit entries; None when it did not
+    commit."""
+    found: CommitResult | None = None
+    for entry in entries:
+        if entry.action == "output.committed":
+            detail = dict(entry.detail)
+            detail["written"] = detail.pop("files", [])
+            conflicts = found.conflicts if found else []
+            found = CommitResult.model_validate(detail)
+            found.conflicts = conflicts
+        elif entry.action == "output.conflicts":
+            found = found or CommitResult()
+            found.conflicts = [Conflict.model_validate(c) for c in entry.detail["conflicts"]]
+    return found
 
 
 def _skipped(run: RunRecord) -> bool:

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import networkx as nx
 
@@ -26,6 +26,9 @@ from specloom.spec.diagnostics import Diagnostic, DiagnosticSink
 from specloom.store.base import RunStore
 from specloom.verify.settings import VerifySettings
 from specloom.verify.state import VerifyState
+
+if TYPE_CHECKING:
+    from specloom.codegen.incremental import Affected
 
 Mode = Literal["generate", "validate"]
 
@@ -65,6 +68,9 @@ class RunContext:
     generated: dict[str, str] = field(default_factory=dict)  # path -> text as generated
     verify: VerifyState | None = None
     mode: Mode = "generate"
+    affected: Affected | None = None
+    """What this generation changed since the last verified one (None: everything is
+    verified, as on a first run)."""
 
     @property
     def diagnostics(self) -> list[Diagnostic]:

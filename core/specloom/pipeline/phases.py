@@ -248,15 +248,16 @@ def _verify_loop() -> list[Phase]:
     return [Deployment(), Repair(), Validation(), HealthCheck()]
 
 
-def default_phases() -> list[Phase]:
-    """The 11 phases in order."""
+def default_phases(code_generation: Phase | None = None) -> list[Phase]:
+    """The 11 phases in order. A long-lived caller (the language server) passes its own
+    `code_generation` phase, which keeps its pattern bank and baselines across runs."""
     return [
         Ingestion(),
         Analysis(),
         Planning(),
         Atomization(),
         Graph(),
-        _code_generation(),
+        code_generation or _code_generation(),
         *_verify_loop(),
         _unavailable(11, "learning", "learning"),
     ]

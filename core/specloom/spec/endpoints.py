@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from specloom.ir.api import Endpoint, EndpointKind, Ordering, PathParameter
 from specloom.ir.domain import DomainModel, Entity
@@ -29,10 +30,8 @@ from specloom.spec.patterns import FirstCharacters
 from specloom.spec.source import Span
 
 REQUIREMENT_ID = re.compile(r"^\s*([A-Z]{1,4}\d+(?:\.\d+)*)[.:)]\s+")
-_LINE = re.compile(
-    r"^(?P<method>GET|POST|PUT|PATCH|DELETE|CRUD)\s+(?P<path>/\S*?)(?::(?:\s+(?P<rest>.*?))?)?\.?\s*$",
-    re.IGNORECASE,
-)
+_METHOD = re.compile(r"(GET|POST|PUT|PATCH|DELETE|CRUD)\s+(?=/)", re.IGNORECASE)
+_PATH_STOP = re.compile(r"[\s:.]")  # where a path may end: see `split_line`
 _SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 _PARAM = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _FILTER = re.compile(r"^(?:filter(?:ed|able)?|filters?)\s+by\s+(.+)$", re.I)
@@ -86,6 +85,54 @@ def _crud_summary(kind: str, entity: str) -> str:
     return f"{kind} {article} {words}"
 
 
+class LineParts(NamedTuple):
+    """`METHOD /path: rest.` taken apart; `rest` is None without a colon, and starts at
+    `rest_start`."""
+
+    method: str
+    path: str
+    path_start: int
+    rest: str | None
+    rest_start: int
+
+
+def _ends_line(text: str, index: int) -> bool:
+    """Is `text[index:]` at most a full stop and blanks?"""
+    tail = text[index + 1 :] if text.startswith(".", index) else text[index:]
+    return not tail or tail.isspace()
+
+
+def split_line(text: str) -> LineParts | None:
+    """Read `METHOD /path[: rest][.]` (one line, no newline): the path is the shortest run
+    of non-blank characters the line can end after, either with a colon, blanks and the
+    rest (its last full stop and blanks left out), or with a colon, or with nothing, a
+    full stop and blanks allowed at the end. A scan from one possible end of the path
+    to the next (a blank, ':' or '.'), not a regular expression that backtracks at every
+    character."""
+    found = _METHOD.match(text)
+    if found is None:
+        return None
+    method, path_start, size = found.group(1), found.end(), len(text)
+    index = path_start + 1  # the path is at least '/'
+    while True:
+        stop = _PATH_STOP.search(text, index)
+        index = size if stop is None else stop.start()
+        char = text[index] if index < size else ""
+        path = text[path_start:index]
+        if char == ":" and index + 1 < size and text[index + 1].isspace():
+            rest_start = index + 1
+            while rest_start < size and text[rest_start].isspace():
+                rest_start += 1
+            rest = text[rest_start:].rstrip()
+            rest = rest[:-1] if rest.endswith(".") else rest
+            return LineParts(method, path, path_start, rest, rest_start)
+        if _ends_line(text, index + 1 if char == ":" else index):
+            return LineParts(method, path, path_start, None, size)
+        if not char or char.isspace():
+            return None
+        index += 1
+
+
 def names_in(text: str) -> list[str]:
     return [name.strip() for name in _NAME_LIST.split(text) if name.strip()]
 
@@ -108,8 +155,8 @@ class EndpointParser:
         if id_match:
             endpoint_id = id_match.group(1)
             body_start = id_match.end()
-        match = _LINE.match(text[body_start:])
-        if not match:
+        parts = split_line(text[body_start:])
+        if parts is None:
             self.sink.add(
                 "SL301",
                 "an endpoint reads 'F1. METHOD /path: what it does', for example "
@@ -117,11 +164,11 @@ class EndpointParser:
                 span.range(),
             )
             return []
-        method = match.group("method").upper()
-        path = match.group("path").rstrip(":")
-        path_start = body_start + match.start("path")
-        rest = match.group("rest") or ""
-        rest_start = body_start + (match.start("rest") if match.group("rest") else len(text))
+        method = parts.method.upper()
+        path = parts.path.rstrip(":")
+        path_start = body_start + parts.path_start
+        rest = parts.rest or ""
+        rest_start = body_start + parts.rest_start if parts.rest else len(text)
         resolved = self.resolve_path(path, span, path_start)
         if resolved is None or self.misspelt_listing(method, resolved, path, span, path_start):
             return []

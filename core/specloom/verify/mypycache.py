@@ -52,15 +52,7 @@ def seed(cache_dir: Path, python: str, app_dir: Path, root: Path | None = None) 
     source = (root or seed_root()) / seed_key(python, app_dir)
     if not source.is_dir():
         return False
-    cache_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=cache_dir.parent, prefix=f".{cache_dir.name}."))
-    try:
-        shutil.copytree(source, staging, dirs_exist_ok=True)
-        os.replace(staging, cache_dir)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-        return cache_dir.exists()
-    return True
+    return _copy(source, cache_dir)
 
 
 def keep(cache_dir: Path, python: str, app_dir: Path, root: Path | None = None) -> bool:
@@ -69,12 +61,18 @@ def keep(cache_dir: Path, python: str, app_dir: Path, root: Path | None = None) 
     target = (root or seed_root()) / seed_key(python, app_dir)
     if target.exists() or not cache_dir.is_dir():
         return False
+    return _copy(cache_dir, target)
+
+
+def _copy(source: Path, target: Path) -> bool:
+    """Copy a directory to a new one, whole or not at all (a temporary directory renamed
+    into place); False when the target appeared meanwhile or the copy failed."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
-        shutil.copytree(cache_dir, staging, dirs_exist_ok=True)
+        shutil.copytree(source, staging, dirs_exist_ok=True)
         os.replace(staging, target)
-    except OSError:  # another run kept its copy first, or the disk is full
+    except OSError:  # another run made it first, or the disk is full
         shutil.rmtree(staging, ignore_errors=True)
         return False
     return True

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from specloom.pipeline.events import PhaseProgressed
 from specloom.pipeline.phase import Phase, PhaseOutcome, RunContext
@@ -31,6 +31,9 @@ from specloom.verify.checks.syntax import check_syntax
 from specloom.verify.checks.typecheck import check_mypy
 from specloom.verify.findings import Finding
 from specloom.verify.traceindex import TraceIndex
+
+if TYPE_CHECKING:
+    from specloom.codegen.incremental import Affected
 
 DETAIL_FINDINGS = 200  # findings kept in the phase record's detail (all go to the store)
 
@@ -92,7 +95,7 @@ class Validation(Phase):
             check_syntax(app_dir, python, **common),
             check_ruff(app_dir, **common),
             check_mypy(app_dir, python, cache_dir=cache_dir, **common),
-            check_tests(app_dir, python, state.database_url, **common),
+            tests_of(ctx, app_dir, python, state.database_url, trace, common),
             check_compliance(app_dir, python, ctx.ir, state.database_url, **common),
         ]
         done: list[str] = []
@@ -140,6 +143,48 @@ class Validation(Phase):
         return PhaseOutcome("passed", summary(checks), detail)
 
 
+SHARED_TEST_FILES = ("tests/conftest.py", "tests/factories.py")
+
+
+def selected_tests(affected: Affected | None, trace: TraceIndex) -> list[str] | None:
+    """The test modules an incremental generation must run again (None: all of them):
+    those that changed, and those that test an affected requirement. A change to what
+    every test shares (fixtures, factories) or a removed file means all."""
+    if affected is None or affected.removed:
+        return None
+    if any(path in affected.files for path in SHARED_TEST_FILES):
+        return None
+    selected = {
+        path
+        for path in affected.files
+        if path.startswith("tests/") and PurePosixPath(path).name.startswith("test_")
+    }
+    for requirement in affected.requirements:
+        entry = trace.requirements.get(requirement, {})
+        selected.update(str(place["path"]) for place in entry.get("tests", []))
+    return sorted(selected)
+
+
+async def tests_of(
+    ctx: RunContext,
+    app_dir: Path,
+    python: str,
+    database_url: str,
+    trace: TraceIndex,
+    common: dict[str, Any],
+) -> CheckResult:
+    """The suite check: the whole suite, or what an incremental generation affected."""
+    paths = selected_tests(ctx.affected, trace)
+    if paths is None:
+        return await check_tests(app_dir, python, database_url, **common)
+    if not paths:
+        figures = {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+        return CheckResult("tests", [], {**figures, "selected": [], "seconds": 0.0})
+    result = await check_tests(app_dir, python, database_url, paths=paths, **common)
+    result.figures["selected"] = paths
+    return result
+
+
 def record_of(finding: Finding) -> ValidationRecord:
     """What the run store keeps of a finding: `check:kind`, its message, file and range,
     the requirement and its range in the spec."""
@@ -173,7 +218,15 @@ def summary(checks: list[CheckResult]) -> str:
         return f"{problems}; {tail}" if tail else problems
     parts = []
     tests = by_check.get("tests")
-    if tests is not None:
+    if tests is not None and "selected" in tests.figures:
+        selected = len(tests.figures["selected"])
+        passed = tests.figures.get("passed", 0)
+        parts.append(
+            f"{passed} tests of {selected} affected modules passed"
+            if selected
+            else "no test affected"
+        )
+    elif tests is not None:
         parts.append(f"{tests.figures.get('passed', 0)} tests passed")
     syntax = by_check.get("syntax")
     if syntax is not None:

@@ -24,30 +24,30 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
-from specloom.pipeline.cancel import CancelToken
-from specloom.pipeline.events import EventBus, RunEvent
-from specloom.pipeline.lock import WorkspaceBusy
-from specloom.pipeline.orchestrator import Orchestrator, RunError
-from specloom.pipeline.phase import Mode
-from specloom.pipeline.records import RunRecord, ValidationRecord
-from specloom.store.base import StoreUnavailable
-from specloom.store.sql import SqlRunStore
-from specloom.store.urls import open_store
 
-from specloom_lsp.config import Settings
 from specloom_lsp.findings import FindingsPublisher
 from specloom_lsp.progress import WorkDone
 from specloom_lsp.server import SpecloomLanguageServer, uri_to_path
+from specloom_lsp.trust import WorkspaceTrust
+
+if TYPE_CHECKING:  # the engine is imported where it is used: the server starts fast
+    from specloom.pipeline.cancel import CancelToken
+    from specloom.pipeline.events import RunEvent
+    from specloom.pipeline.phase import Mode
+    from specloom.pipeline.records import RunRecord, ValidationRecord
+    from specloom.store.sql import SqlRunStore
+
+    from specloom_lsp.config import Settings
 
 logger = logging.getLogger(__name__)
 
 PLAN, GENERATE, VALIDATE = "specloom.plan", "specloom.generate", "specloom.validate"
-STATUS, CANCEL = "specloom.status", "specloom.cancel"
-COMMANDS = (PLAN, GENERATE, VALIDATE, STATUS, CANCEL)
+STATUS, CANCEL, REPAIR = "specloom.status", "specloom.cancel", "specloom.repair"
+COMMANDS = (PLAN, GENERATE, VALIDATE, STATUS, CANCEL, REPAIR)
 RUN_EVENT = "specloom/runEvent"
 VERIFY_PHASES = (9, 10)
 TOTAL_PHASES = 11
@@ -101,6 +101,8 @@ def summary(run: RunRecord, files: list[str], findings: list[ValidationRecord]) 
 def current_findings(run: RunRecord) -> list[ValidationRecord]:
     """The findings of the last pass of the verify loop (phases 9 and 10): the store
     keeps those of every pass, the phase records those of the last one."""
+    from specloom.pipeline.records import ValidationRecord
+
     found: list[ValidationRecord] = []
     for number in VERIFY_PHASES:
         phase = run.phase(number)
@@ -130,6 +132,10 @@ class Commands:
         self.in_flight: dict[str, InFlight] = {}
         self.stores: dict[tuple[str | None, str], SqlRunStore] = {}
         self.findings = FindingsPublisher(server)
+        self.generation: dict[str, Any] = {}
+        """spec -> its phase 6, kept across runs: its pattern bank and the baseline of
+        the last verified run make the next generation incremental."""
+        self.trust = WorkspaceTrust(server)
 
     # --- arguments ------------------------------------------------------------------
 
@@ -176,6 +182,9 @@ class Commands:
         key = (settings.store_url, str(workspace))
         store = self.stores.get(key)
         if store is None:
+            from specloom.store.base import StoreUnavailable
+            from specloom.store.urls import open_store
+
             try:
                 store = await open_store(settings.store_url, workspace)
             except StoreUnavailable as error:
@@ -183,11 +192,23 @@ class Commands:
             self.stores[key] = store
         return store
 
+    def phases_for(self, spec: Spec) -> list[Any]:
+        """The 11 phases for a run of `spec`, with the spec's own phase 6."""
+        from specloom.codegen.phase import CodeGeneration
+        from specloom.pipeline.phases import default_phases
+
+        codegen = self.generation.get(spec.key)
+        if codegen is None:
+            codegen = self.generation[spec.key] = CodeGeneration()
+        return default_phases(codegen)
+
     # --- one run per spec -----------------------------------------------------------
 
     def claim(self, spec: Spec, command: str) -> InFlight:
         if spec.key in self.in_flight:
             raise CommandFailed("a run is already in flight for this spec")
+        from specloom.pipeline.cancel import CancelToken
+
         flight = self.in_flight[spec.key] = InFlight(command, CancelToken())
         self._watch_request(flight.cancel)
         return flight
@@ -252,6 +273,10 @@ class Commands:
     async def validate(self, *args: Any) -> Any:
         return await self._run(VALIDATE, "validate", args)
 
+    async def repair(self, *args: Any) -> Any:
+        """Validate with at least one repair attempt; the summary has the attempts."""
+        return await self._run(REPAIR, "validate", args)
+
     async def _run(self, command: str, mode: Mode, args: tuple[Any, ...]) -> Any:
         spec = self.spec_of(command, args)
         settings = self.server.settings
@@ -263,14 +288,24 @@ class Commands:
 
         async def work(progress: WorkDone) -> dict[str, Any]:
             from specloom.cli_pipeline import pipeline_settings
+            from specloom.pipeline.events import EventBus
+            from specloom.pipeline.lock import WorkspaceBusy
+            from specloom.pipeline.orchestrator import Orchestrator, RunError
+            from specloom.store.base import StoreUnavailable
+
+            from specloom_lsp.apply import EditorCommitter
 
             store = await self.store(settings, spec.workspace)
+            trust = await self.trust.decide(spec.workspace)
+            attempts = settings.repair_attempts
+            if command == REPAIR:
+                attempts = max(1, attempts)
             orchestrator = Orchestrator(
                 store,
-                settings=pipeline_settings(
-                    settings.trust, settings.repair_attempts, settings.database_url
-                ),
+                phases=self.phases_for(spec),
+                settings=pipeline_settings(trust.trusted, attempts, settings.database_url),
                 bus=EventBus(),
+                committer=(committer := EditorCommitter(self.server, spec.uri, out_dir)),
             )
             progress.total = len(orchestrator.phases)
 
@@ -283,6 +318,9 @@ class Commands:
 
             orchestrator.bus.subscribe(on_event)
             cancel = self.in_flight[spec.key].cancel
+            from specloom_lsp.features.repair_actions import run_started
+
+            run_started(self.server, spec.uri)
             clock = time.perf_counter()
             try:
                 record = await orchestrator.run(
@@ -293,8 +331,13 @@ class Commands:
             ran = time.perf_counter() - clock
             findings = await store.list_validations(record.id)
             files = await _files_written(store, record.id)
+            output = committer.report(orchestrator.commits.get(record.id))  # before findings
             if record.status != "cancelled":
                 self.findings.publish(spec.uri, out_dir, current_findings(record))
+                self.server.show_test_status(spec.uri, out_dir, record, current_findings(record))
+                from specloom_lsp.features.repair_actions import run_finished
+
+                await run_finished(self.server, spec.uri, out_dir, record, store)
             logger.info(
                 "%s of %s: %s; run %.3f s, with the summary %.3f s",
                 mode,
@@ -303,9 +346,15 @@ class Commands:
                 ran,
                 time.perf_counter() - clock,
             )
-            return summary(record, files, findings)
+            result = summary(record, files, findings)
+            result["output"] = output
+            result["trust"] = trust.as_json()
+            if command == REPAIR:
+                repair = record.phase(8)
+                result["repairs"] = list(repair.detail.get("attempts") or []) if repair else []
+            return result
 
-        title = f"Specloom: {mode} {spec.path.name}"
+        title = f"Specloom: {command.removeprefix('specloom.')} {spec.path.name}"
         return await self.guarded(spec, command, title, work)
 
     async def status(self, *args: Any) -> Any:
@@ -381,6 +430,9 @@ async def _plan(
     step(5)
     out_dir.mkdir(parents=True, exist_ok=True)
     markdown, plan_file = await asyncio.to_thread(write_plan, the_plan, out_dir)
+    from specloom.pipeline.generated import record_written  # generate sees them as generated
+
+    await asyncio.to_thread(record_written, out_dir, [Path(markdown).name, Path(plan_file).name])
     return {
         "status": "failed" if the_plan.cycles else "planned",
         "error": "the plan has dependency cycles" if the_plan.cycles else "",
@@ -398,6 +450,7 @@ def setup(server: SpecloomLanguageServer) -> None:
         PLAN: commands.plan,
         GENERATE: commands.generate,
         VALIDATE: commands.validate,
+        REPAIR: commands.repair,
         STATUS: commands.status,
         CANCEL: commands.cancel,
     }

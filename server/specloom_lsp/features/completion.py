@@ -6,14 +6,16 @@ Endpoints, step keywords and status codes in Flows."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from specloom.ir.application import ApplicationIR
-from specloom.ir.domain import Entity
-from specloom.spec.names import EntityNames
 
 from specloom_lsp.outline import outline
 from specloom_lsp.server import SpecloomLanguageServer
+
+if TYPE_CHECKING:
+    from specloom.ir.application import ApplicationIR
+    from specloom.ir.domain import Entity
 
 Kind = types.CompletionItemKind
 
@@ -135,6 +137,8 @@ def _entity_items(ir: ApplicationIR) -> list[types.CompletionItem]:
 
 def _resolve(ir: ApplicationIR, path: str, current: Entity | None) -> Entity | None:
     """The entity a dotted path ends on: `Loan`, `loan`, `loan.book`."""
+    from specloom.spec.names import EntityNames
+
     names = EntityNames([e.name for e in ir.domain.entities])
     parts = path.split(".")
     head = parts[0]
@@ -255,6 +259,8 @@ def setup(server: SpecloomLanguageServer) -> None:
         if params.position.line >= len(lines):
             return types.CompletionList(is_incomplete=False, items=[])
         line, column = server.from_client_position(lines, params.position)
+        from specloom.ir.application import ApplicationIR
+
         best = document.best
         ir = best.result.ir if best is not None else ApplicationIR()
         return types.CompletionList(is_incomplete=False, items=complete(ir, lines, line, column))

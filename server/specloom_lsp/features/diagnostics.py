@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from specloom.spec.diagnostics import Diagnostic
 
 from specloom_lsp.documents import Compiled
 from specloom_lsp.server import SpecloomLanguageServer
+
+if TYPE_CHECKING:
+    from specloom.spec.diagnostics import Diagnostic
 
 logger = logging.getLogger(__name__)
 

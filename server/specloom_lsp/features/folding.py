@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from lsprotocol import types
-from specloom.spec.compiler import MAX_SPEC_BYTES
 
 from specloom_lsp.outline import outline
 from specloom_lsp.server import SpecloomLanguageServer
@@ -44,6 +43,8 @@ def setup(server: SpecloomLanguageServer) -> None:
         uri = params.text_document.uri
         if uri not in server.documents:
             return None
+        from specloom.spec.compiler import MAX_SPEC_BYTES
+
         text = server.workspace.get_text_document(uri).source
         if len(text) > MAX_SPEC_BYTES:
             return []

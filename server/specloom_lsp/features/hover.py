@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from specloom.ir.application import ApplicationIR
-from specloom.ir.common import SourceRange
-from specloom.ir.domain import Entity, Field
-from specloom.spec.names import EntityNames
 
-from specloom_lsp.model import constraints, element_at, flow_endpoint, step_text
 from specloom_lsp.server import SpecloomLanguageServer
+
+if TYPE_CHECKING:
+    from specloom.ir.application import ApplicationIR
+    from specloom.ir.domain import Entity, Field
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def entity_markdown(entity: Entity) -> str:
+    from specloom_lsp.model import constraints
+
     lines = [f"**entity** `{entity.name}`"]
     if entity.description:
         lines += ["", entity.description]
@@ -31,6 +33,8 @@ def entity_markdown(entity: Entity) -> str:
 
 
 def field_markdown(entity: Entity, field: Field) -> str:
+    from specloom_lsp.model import constraints
+
     lines = [f"**field** `{entity.name}.{field.name}`: `{field.type.describe()}`"]
     if field.json_name != field.name:
         lines.append(f"\nsent and returned as `{field.json_name}`")
@@ -45,6 +49,11 @@ def field_markdown(entity: Entity, field: Field) -> str:
 def markdown_at(
     ir: ApplicationIR, line: int, column: int, text_line: str
 ) -> tuple[str, object] | None:
+    from specloom.ir.common import SourceRange
+    from specloom.spec.names import EntityNames
+
+    from specloom_lsp.model import element_at, flow_endpoint, step_text
+
     found = element_at(ir, line, column)
     if found is not None and found.kind == "field" and found.entity and found.field:
         # on the type of a field that refers to an entity, show that entity

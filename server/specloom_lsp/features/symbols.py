@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from specloom_lsp.model import entity_block, flow_block
 from specloom_lsp.server import SpecloomLanguageServer
 
 Kind = types.SymbolKind
@@ -19,6 +18,8 @@ def setup(server: SpecloomLanguageServer) -> None:
         compiled = await server.compiled(params.text_document.uri)
         if compiled is None:
             return None
+        from specloom_lsp.model import entity_block, flow_block
+
         ir = compiled.result.ir
         lines = compiled.lines
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from specloom.codegen.testgen.factories import factories_of, make
 from specloom.codegen.testgen.pysrc import Clock, py_value
-from specloom.codegen.testgen.rulecheck import unique_groups
+from specloom.codegen.testgen.schema import unique_groups
 from specloom.codegen.testgen.slots import (
     Names,
     arranged_value,
@@ -66,13 +66,13 @@ def _waves(
     last: dict[str, int] = {}
     for _, ref in order:
         record = world.deref(ref)
-        entity = ir.domain.entity(ref.entity)
-        assert entity is not None
         wave = last.get(ref.entity, 0)
-        for item in entity.fields:
-            value = record.values.get(item.name) if item.type.kind == "reference" else None
-            target = Ref(str(item.type.entity), value) if value is not None else None
-            if target is not None and target != ref and target in waves:
+        for item in world.schema(ref.entity).references:
+            value = record.values.get(item.name)
+            if value is None:
+                continue
+            target = Ref(str(item.type.entity), value)
+            if target != ref and target in waves:
                 wave = max(wave, waves[target] + 1)
         waves[ref] = wave
         last[ref.entity] = wave
@@ -100,31 +100,28 @@ def constructor(
     names of their records), and the references to itself, set after it is stored.
     `overrides` replaces the source of some keyword arguments (`book_id=999999`)."""
     record = world.deref(ref)
-    entity = ir.domain.entity(ref.entity)
-    assert entity is not None
     model = clock.module.model(ref.entity)
     arguments: list[str] = []
     late: list[str] = []
     replaced = dict(overrides or {})
-    for item in entity.fields:
-        if not item.is_stored:
-            continue
-        for key in (item.name, item.json_name):
-            if key in replaced:
+    values = record.values
+    for item in world.schema(ref.entity).stored:
+        if replaced:
+            key = next((k for k in (item.name, item.json_name) if k in replaced), None)
+            if key is not None:
                 arguments.append(f"{key}={replaced.pop(key)}")
-                break
-        else:
-            value = record.values.get(item.name)
-            if value is None:
                 continue
-            if item.type.kind == "reference":
-                target = Ref(str(item.type.entity), value)
-                if target == ref:
-                    late.append(item.name)
-                else:
-                    arguments.append(f"{item.name}={names[target]}")
-                continue
-            arguments.append(f"{item.name}={py_value(value, clock)}")
+        value = values.get(item.name)
+        if value is None:
+            continue
+        if item.type.kind == "reference":
+            target = Ref(str(item.type.entity), value)
+            if target == ref:
+                late.append(item.name)
+            else:
+                arguments.append(f"{item.name}={names[target]}")
+            continue
+        arguments.append(f"{item.name}={py_value(value, clock)}")
     arguments += [f"{key}={source}" for key, source in replaced.items()]
     return f"{model}({', '.join(arguments)})", late
 

@@ -31,10 +31,10 @@ class Builder:
 
     def links(self, slot: Slot) -> dict[str, str]:
         links = dict(slot.links)
-        for field_name in list(self.template.entity(slot.entity).fields):
-            chosen = self.assignment.get(f"link:{slot.family}.{field_name.name}")
+        for field_name, key in self.template.layout(slot.name).links:
+            chosen = self.assignment.get(key)
             if chosen is not None:
-                links[field_name.name] = chosen
+                links[field_name] = chosen
         return links
 
     def create(self, name: str) -> None:
@@ -42,22 +42,31 @@ class Builder:
             return
         self.building.add(name)
         template = self.template
-        slot = template.slots[name]
+        layout = template.layout(name)
+        slot = layout.slot
         links = self.links(slot)
         for target in links.values():
             self.create(self.resolve(target))
+        assignment = self.assignment
+        refs = self.refs
         values: dict[str, Any] = {}
         late: list[str] = []
-        for item in template.ordered(slot.entity):
-            if item.type.kind == "reference":
+        for item, reference, first_key, field_key in layout.fields:
+            if reference:
                 linked = links.get(item.name)
                 values[item.name] = None
-                if linked is not None and self.resolve(linked) in self.refs:
-                    values[item.name] = self.refs[self.resolve(linked)].id
-                elif linked is not None and self.resolve(linked) == name:
-                    late.append(item.name)
+                if linked is not None:
+                    target = self.resolve(linked)
+                    if target in refs:
+                        values[item.name] = refs[target].id
+                    elif target == name:
+                        late.append(item.name)
                 continue
-            chosen = template.value_of(self.assignment, slot, item)
+            chosen = OWN
+            if first_key is not None:
+                chosen = assignment.get(first_key, OWN)
+            if chosen == OWN:
+                chosen = assignment.get(field_key, OWN)
             if chosen == OWN:
                 chosen = arranged_value(slot.entity, item, slot.k, values, len(self.created))
             values[item.name] = chosen

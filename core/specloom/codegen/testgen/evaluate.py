@@ -76,7 +76,7 @@ class Evaluator:
             raise Undefined(f"{ref.entity} {ref.id} is gone")
         if name == "id":
             return record.id
-        field = self.world.entity(record.entity).field(name)
+        field = self.world.schema(record.entity).by_name.get(name)
         if field is None:
             raise Undefined(f"{record.entity} has no field {name}")
         if field.type.kind == "reference":

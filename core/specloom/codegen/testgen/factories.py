@@ -25,7 +25,7 @@ from typing import Any
 from specloom.codegen.pycode import docstring
 from specloom.codegen.testgen.memo import per_ir
 from specloom.codegen.testgen.pysrc import Clock, Module, py_value
-from specloom.codegen.testgen.rulecheck import unique_groups
+from specloom.codegen.testgen.schema import unique_groups
 from specloom.codegen.testgen.slots import arranged_value, counted_links, field_order, rule_bounds
 from specloom.codegen.testgen.validity import world_problem
 from specloom.codegen.testgen.values import fits, sample

@@ -15,7 +15,8 @@ from specloom.codegen import messages
 from specloom.codegen.testgen.evaluate import Evaluator, Undefined, arithmetic
 from specloom.codegen.testgen.inputs import input_problem
 from specloom.codegen.testgen.outcome import Outcome, Request, StepKey, ref_token
-from specloom.codegen.testgen.rulecheck import broken, broken_bounds, unique_groups
+from specloom.codegen.testgen.rulecheck import broken, broken_bounds
+from specloom.codegen.testgen.schema import unique_groups
 from specloom.codegen.testgen.values import REF_NOW, REF_TODAY, quantize
 from specloom.codegen.testgen.world import Ref, World
 from specloom.ir.api import Endpoint
@@ -80,9 +81,15 @@ class Interpreter:
         self.not_found = policy.status_for("not_found")
         self.duplicate = policy.status_for("duplicate")
         self.validation = policy.status_for("validation")
+        self.input_names = frozenset(item.name for item in flow.inputs)
+        # a create endpoint whose flow has no Create of its own makes the record first
+        self.implicit = endpoint.kind == "create" and not any(
+            isinstance(step, CreateStep) and step.entity == endpoint.entity
+            for step in walk_steps(flow.steps)
+        )
 
     def run(self, before: World, request: Request) -> Outcome:
-        world = before.copy()
+        world = before.share()  # records are copied as the run writes them
         self.world = world
         self.created: list[Ref] = []
         self.deleted: list[Ref] = []
@@ -135,10 +142,7 @@ class Interpreter:
                     message = messages.not_found(item.reference, value)
                     raise _Stop(self.not_found, message, ("not_found", item.name))
                 self.env[item.name[:-3]] = None if record is None else record.ref
-        if self.endpoint.kind == "create" and not any(
-            isinstance(step, CreateStep) and step.entity == self.endpoint.entity
-            for step in walk_steps(self.flow.steps)
-        ):
+        if self.implicit:
             self._implicit_create(request)
 
     def _implicit_create(self, request: Request) -> None:
@@ -224,7 +228,7 @@ class Interpreter:
         if not isinstance(value, PathExpr) or len(value.parts) != 1:
             return False
         name = value.parts[0]
-        inputs = {item.name for item in self.flow.inputs}
+        inputs = self.input_names
         given = self.evaluator.given
         sent = name in given or f"{name}_id" in given
         return (name in inputs or f"{name}_id" in inputs) and not sent and self.plain
@@ -233,7 +237,7 @@ class Interpreter:
         owner = self.evaluator.path(parts[:-1])
         if not isinstance(owner, Ref):
             raise Undefined(f"'{'.'.join(parts)}' is not a field of a record")
-        record = self.world.deref(owner)
+        record = self.world.writable(owner)
         item = self.world.entity(owner.entity).field(parts[-1])
         if item is None or not item.is_stored:
             raise Undefined(f"cannot set {'.'.join(parts)}")
@@ -355,12 +359,16 @@ class Interpreter:
     def _finish(self, before: World, response: _Respond | None) -> Outcome:
         world = self.world
         changed: list[Ref] = []
-        for ref in before.refs():
-            now_record = world.get(ref.entity, ref.id)
-            if now_record is not None and now_record.values != before.deref(ref).values:
-                changed.append(ref)
+        for name in sorted(before.records):
+            now_table = world.records.get(name) or {}
+            for key, record in before.records[name].items():
+                now_record = now_table.get(key)
+                if now_record is record:
+                    continue  # never written: still the record it was
+                if now_record is not None and now_record.values != record.values:
+                    changed.append(Ref(name, key))
         for ref in changed:
-            record = world.deref(ref)
+            record = world.writable(ref)
             for item in world.entity(ref.entity).fields:
                 if item.set_on_update:
                     record.values[item.name] = (

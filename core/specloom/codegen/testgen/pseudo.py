@@ -5,6 +5,7 @@ input, where given`. Their inputs are the fields of the request schemas."""
 from __future__ import annotations
 
 from specloom.codegen.schemas import parent_link
+from specloom.codegen.testgen.memo import per_ir
 from specloom.ir.api import Endpoint, PathParameter
 from specloom.ir.application import ApplicationIR
 from specloom.ir.behaviour import (
@@ -83,7 +84,25 @@ def orm_write(ir: ApplicationIR, entity: Entity, kind: str) -> tuple[Flow, Endpo
 
 
 def plain_flow(ir: ApplicationIR, endpoint: Endpoint) -> Flow | None:
-    """The flow a plain create or update endpoint stands for (None for other kinds)."""
+    """The flow a plain create or update endpoint stands for (None for other kinds);
+    made once per endpoint of the IR (the flow is shared: read it, never change it)."""
+    known = _plain_flows(ir)
+    found = known.get(endpoint.id)
+    if found is not None and found[0] is endpoint:
+        return found[1]
+    flow = _plain_flow(ir, endpoint)
+    if any(item is endpoint for item in ir.api.endpoints):
+        known[endpoint.id] = (endpoint, flow)
+    return flow
+
+
+@per_ir
+def _plain_flows(ir: ApplicationIR) -> dict[str, tuple[Endpoint, Flow | None]]:
+    """plain_flow of the IR's endpoints, by endpoint ID, as they are asked for."""
+    return {}
+
+
+def _plain_flow(ir: ApplicationIR, endpoint: Endpoint) -> Flow | None:
     entity = ir.domain.entity(endpoint.entity)
     if entity is None:
         return None

@@ -11,6 +11,7 @@ import textwrap
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -45,8 +46,10 @@ class Raw:
     text: str
 
 
+@lru_cache(maxsize=16384)
 def text_source(text: str) -> str:
-    """A string as Python; long runs of one character as `"x" * 200` so lines stay short."""
+    """A string as Python; long runs of one character as `"x" * 200` so lines stay short
+    (remembered: the same values are written test after test)."""
     pieces: list[str] = []
     plain = ""
     index = 0

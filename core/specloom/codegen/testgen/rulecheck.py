@@ -7,23 +7,41 @@ apart; a cardinality rule caps the owner's matching children.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from specloom.codegen import messages
 from specloom.codegen.testgen.evaluate import Evaluator, Undefined, compare
 from specloom.codegen.testgen.values import REF_NOW, REF_TODAY, comparable
 from specloom.codegen.testgen.world import Record, Ref, World
 from specloom.ir.behaviour import CardinalityRule, CompareRule, NoOverlapRule, Rule
-from specloom.ir.domain import Entity
+
+
+class RecordEnv(dict[str, Any]):
+    """A record's fields by name, `self` and `id`: the names a rule sees. A field's value
+    is read the first time the rule names it (a collection walks the world)."""
+
+    def __init__(self, world: World, record: Record) -> None:
+        super().__init__(id=record.id)
+        self.world = world
+        self.record = record
+        self.fields = world.schema(record.entity).by_name
+        if "self" not in self.fields:
+            self["self"] = record.ref
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self.fields
+
+    def __missing__(self, name: str) -> Any:
+        if name not in self.fields:
+            raise KeyError(name)
+        probe = Evaluator(self.world, {}, REF_NOW, REF_TODAY)
+        value = self[name] = probe.field_of(self.record, name, self.record.ref)
+        return value
 
 
 def record_env(world: World, record: Record) -> dict[str, Any]:
     """A record's fields by name, `self` and `id`: the names a rule sees."""
-    probe = Evaluator(world, {}, REF_NOW, REF_TODAY)
-    env: dict[str, Any] = {"self": record.ref, "id": record.id}
-    for field in world.entity(record.entity).fields:
-        env[field.name] = probe.field_of(record, field.name, record.ref)
-    return env
+    return RecordEnv(world, record)
 
 
 def compare_holds(rule: CompareRule, world: World, record: Record) -> bool:
@@ -43,8 +61,12 @@ def _matching(
     return [world.deref(ref) for ref in kept]
 
 
-def overlap_holds(rule: NoOverlapRule, world: World, record: Record) -> bool:
-    candidates = _matching(rule, world, world.all(rule.entity))
+def overlap_holds(
+    rule: NoOverlapRule, world: World, record: Record, candidates: list[Record] | None = None
+) -> bool:
+    """`candidates`: the records the rule's filters keep, when the caller knows them."""
+    if candidates is None:
+        candidates = _matching(rule, world, world.all(rule.entity))
     if record.ref not in {r.ref for r in candidates}:
         return True
     key = [record.values.get(name) for name in rule.key]
@@ -74,39 +96,45 @@ def cardinality_holds(rule: CardinalityRule, world: World, owner_id: int | None)
 def holds_for(rule: Rule, world: World, record: Record) -> bool:
     """The rule holds as far as this record is concerned (raises Undefined)."""
     body = rule.body
-    if isinstance(body, CompareRule):
-        return record.entity != body.entity or compare_holds(body, world, record)
-    if isinstance(body, NoOverlapRule):
-        return record.entity != body.entity or overlap_holds(body, world, record)
-    if record.entity != body.entity or not _matching(body, world, [record]):
+    if record.entity != body.entity:
+        return True  # every kind of rule is about the records of one entity
+    kind = type(body)
+    if kind is CompareRule:
+        return compare_holds(cast(CompareRule, body), world, record)
+    if kind is NoOverlapRule:
+        return overlap_holds(cast(NoOverlapRule, body), world, record)
+    counted = cast(CardinalityRule, body)
+    if not _matching(counted, world, [record]):
         return True  # only a child the rule counts can make its owner's count grow
-    return cardinality_holds(body, world, record.values.get(body.via))
+    return cardinality_holds(counted, world, record.values.get(counted.via))
 
 
 def broken(rules: list[Rule], world: World, written: list[Ref]) -> list[Rule]:
     """The rules broken by the written records, each once, in spec order."""
     found: list[Rule] = []
     for rule in rules:
+        body = rule.body
+        entity = body.entity
+        candidates: list[Record] | None = None  # of a no-overlap rule, found once
         for ref in written:
+            if ref.entity != entity:
+                continue  # the rule holds as far as another entity's record is concerned
             record = world.get(ref.entity, ref.id)
             if record is None:
                 continue
             try:
-                ok = holds_for(rule, world, record)
+                if type(body) is NoOverlapRule:
+                    if candidates is None:
+                        candidates = _matching(body, world, world.all(entity))
+                    ok = overlap_holds(body, world, record, candidates)
+                else:
+                    ok = holds_for(rule, world, record)
             except Undefined:
                 ok = False
             if not ok:
                 found.append(rule)
                 break
     return found
-
-
-def unique_groups(entity: Entity) -> list[list[str]]:
-    """The fields whose values (taken together) no two records share."""
-    groups = [[f.name] for f in entity.fields if f.unique]
-    groups += [[f.name, *f.unique_with] for f in entity.fields if f.unique_with]
-    groups += [list(item.fields) for item in entity.unique_together]
-    return groups
 
 
 def broken_bounds(world: World, written: list[Ref], status: int) -> list[tuple[str, int, str]]:

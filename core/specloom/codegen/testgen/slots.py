@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 from specloom.codegen.testgen.memo import per_ir
@@ -84,7 +84,25 @@ def counted_links(ir: ApplicationIR) -> frozenset[tuple[str, str]]:
 
 def rule_bounds(ir: ApplicationIR, entity: Entity) -> dict[str, Field]:
     """The entity's fields with the comparison rules between two of its own fields (or a
-    field and a number) added as bounds, so samples keep those rules too."""
+    field and a number) added as bounds, so samples keep those rules too. Worked out
+    once per entity of the IR; the dict is shared: read it, never change it."""
+    known = _bounded(ir)
+    found = known.get(entity.name)
+    if found is not None and found[0] is entity:
+        return found[1]
+    fields = _rule_bounds(ir, entity)
+    if ir.domain.entity(entity.name) is entity:
+        known[entity.name] = (entity, fields)
+    return fields
+
+
+@per_ir
+def _bounded(ir: ApplicationIR) -> dict[str, tuple[Entity, dict[str, Field]]]:
+    """rule_bounds of the IR's entities, as they are asked for."""
+    return {}
+
+
+def _rule_bounds(ir: ApplicationIR, entity: Entity) -> dict[str, Field]:
     extra: dict[str, list[Bound]] = {}
     for rule in ir.behaviour.rules:
         body = rule.body
@@ -111,7 +129,23 @@ def rule_bounds(ir: ApplicationIR, entity: Entity) -> dict[str, Field]:
 
 
 def field_order(entity: Entity, fields: dict[str, Field]) -> list[Field]:
-    """Stored fields, each after the fields its bounds and default refer to."""
+    """Stored fields, each after the fields its bounds and default refer to (a shared
+    list for the fields rule_bounds gives: read it, never change it)."""
+    known = _ORDERED.get(id(fields))
+    if known is not None and known[0] is entity and known[1] is fields:
+        return known[2]
+    ordered = _field_order(entity, fields)
+    _ORDERED[id(fields)] = (entity, fields, ordered)  # keeps `fields` alive: ids stay unique
+    if len(_ORDERED) > ORDERED_KEPT:
+        del _ORDERED[next(iter(_ORDERED))]
+    return ordered
+
+
+ORDERED_KEPT = 4096
+_ORDERED: dict[int, tuple[Entity, dict[str, Field], list[Field]]] = {}
+
+
+def _field_order(entity: Entity, fields: dict[str, Field]) -> list[Field]:
     stored = [fields[f.name] for f in entity.fields if f.is_stored]
     placed: list[Field] = []
     names: set[str] = set()
@@ -140,16 +174,25 @@ def arranged_value(
     """The value an arranged record holds when nothing asks for another: its default,
     the time it was 'created' (yesterday, a minute after the record arranged before
     it), a sample unless the field is optional (or only set on update), else null."""
-    created = ARRANGED_PAST + timedelta(minutes=position)
     default = item.default
     if default is not None:
         if default.kind == "literal" and default.value is not None:
             return quantize(item, default.value.python())
         if default.kind == "field" and default.field:
             return record.get(default.field)
-        return created if default.kind == "now" else REF_TODAY
+        return _created(position) if default.kind == "now" else REF_TODAY
     if item.set_on_create:
-        return created if item.type.kind == "datetime" else REF_TODAY
+        return _created(position) if item.type.kind == "datetime" else REF_TODAY
     if item.required or not (item.optional or item.set_on_update):
         return sample(entity, item, k, record)
     return None
+
+
+_CREATED = [ARRANGED_PAST + timedelta(minutes=position) for position in range(256)]
+
+
+def _created(position: int) -> datetime:
+    """When the record arranged at `position` was created: a minute after the one before."""
+    if 0 <= position < len(_CREATED):
+        return _CREATED[position]
+    return ARRANGED_PAST + timedelta(minutes=position)

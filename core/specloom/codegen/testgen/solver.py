@@ -74,12 +74,23 @@ class Solver:
         )
         self.order = step_order(template.flow.steps)
         self.cache: dict[tuple[Any, ...], Scenario | None] = {}
+        self.sorted_names: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.evaluations = 0
 
     # --- one assignment ----------------------------------------------------------------------
 
+    def key(self, assignment: dict[str, Any]) -> tuple[Any, ...]:
+        """The assignment as a cache key: its knobs in sorted order, their values, and the
+        values' types (1 and True, or two dates of other types, are other assignments)."""
+        names = tuple(assignment)
+        ordered = self.sorted_names.get(names)
+        if ordered is None:
+            ordered = self.sorted_names[names] = tuple(sorted(names))
+        values = tuple(map(assignment.__getitem__, ordered))
+        return (ordered, values, tuple(map(type, values)))
+
     def evaluate(self, assignment: dict[str, Any]) -> Scenario | None:
-        key = tuple((name, _hashable(assignment[name])) for name in sorted(assignment))
+        key = self.key(assignment)
         if key in self.cache:
             return self.cache[key]
         self.evaluations += 1
@@ -269,10 +280,6 @@ def richness(outcome: Outcome) -> int:
 
 def _same(left: Any, right: Any) -> bool:
     return type(left) is type(right) and left == right
-
-
-def _hashable(value: Any) -> Any:
-    return (type(value).__name__, value)
 
 
 def _neighbours(value: Any) -> list[Any]:

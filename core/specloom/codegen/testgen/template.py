@@ -95,6 +95,7 @@ class Template:
         self.counted = counted_links(ir)
         self._fields: dict[str, dict[str, Field]] = {}
         self._ordered: dict[str, list[Field]] = {}
+        self._layouts: dict[str, Layout] = {}
         self.literals = sorted(set(facts.literals), key=lambda v: (type(v).__name__, v))
         self._build()
 
@@ -373,3 +374,35 @@ class Template:
             if chosen != OWN:
                 return chosen
         return assignment.get(f"field:{slot.family}.{item.name}", OWN)
+
+    def layout(self, name: str) -> Layout:
+        """How a slot's record is built (its fields in order, the knobs that may set
+        them), worked out once: every instance builds it the same way."""
+        found = self._layouts.get(name)
+        if found is None:
+            slot = self.slots[name]
+            first = self.families[slot.family][0] == slot.name
+            fields: list[tuple[Field, bool, str | None, str]] = []
+            for item in self.ordered(slot.entity):
+                prefix = f"{slot.family}.{item.name}"
+                reference = item.type.kind == "reference"
+                fields.append(
+                    (item, reference, f"first:{prefix}" if first else None, f"field:{prefix}")
+                )
+            links = [
+                (item.name, f"link:{slot.family}.{item.name}")
+                for item in self.entity(slot.entity).fields
+            ]
+            found = self._layouts[name] = Layout(slot, fields, links)
+        return found
+
+
+@dataclass
+class Layout:
+    """A slot's fields in the order its record is built, each with whether it is a
+    reference and the keys of the knobs that set it (`first:`, only for the first slot
+    of its family, and `field:`), and its fields' `link:` knob keys."""
+
+    slot: Slot
+    fields: list[tuple[Field, bool, str | None, str]]
+    links: list[tuple[str, str]]

@@ -220,7 +220,27 @@ def text_sample(entity: str, field: Field, k: int) -> str | None:
 
 
 def sample(entity: str, field: Field, k: int = 0, record: dict[str, Any] | None = None) -> Any:
-    """The k-th valid value of a writable scalar field (k varies it where the type can)."""
+    """The k-th valid value of a writable scalar field (k varies it where the type can).
+    Remembered, but for dates and times (those depend on the record's other fields)."""
+    kind = field.type.kind
+    if kind in ("date", "datetime"):
+        return _sample(entity, field, k, record)
+    key = (entity, id(field), k)
+    known = _SAMPLES.get(key)
+    if known is not None and known[0] is field:
+        return known[1]
+    value = _sample(entity, field, k, record)
+    _SAMPLES[key] = (field, value)  # keeps the field alive: its id is not reused meanwhile
+    if len(_SAMPLES) > SAMPLES_KEPT:
+        del _SAMPLES[next(iter(_SAMPLES))]
+    return value
+
+
+SAMPLES_KEPT = 65536
+_SAMPLES: dict[tuple[str, int, int], tuple[Field, Any]] = {}
+
+
+def _sample(entity: str, field: Field, k: int, record: dict[str, Any] | None) -> Any:
     kind = field.type.kind
     if kind in ("string", "text", "email", "url"):
         return text_sample(entity, field, k)
