@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from specloom.pipeline.records import RunRecord
     from specloom.verify.findings import Finding
 
-VERIFY_PHASES = (9, 10)
 CHECK_SECONDS = 300.0  # the time limit of one check's test run
 IGNORED = (
     "__pycache__",
@@ -70,21 +69,9 @@ class Fix:
 
 def run_findings(record: RunRecord) -> list[Finding]:
     """The blocking findings on files of the last verify pass of a run."""
-    from specloom.verify.findings import Finding
+    from specloom.verify.findings import last_pass
 
-    found: list[Finding] = []
-    for number in VERIFY_PHASES:
-        phase = record.phase(number)
-        if phase is None or phase.status not in ("passed", "failed"):
-            continue
-        for item in phase.detail.get("findings") or []:
-            try:
-                finding = Finding.model_validate(item)
-            except ValueError:
-                continue
-            if finding.blocking and finding.file:
-                found.append(finding)
-    return found
+    return [finding for finding in last_pass(record) if finding.blocking and finding.file]
 
 
 def interpreter_of(record: RunRecord) -> str:

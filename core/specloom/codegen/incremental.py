@@ -18,18 +18,13 @@ app is verified again. Baselines live as long as the process (the language serve
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
+from specloom.pipeline.generated import digest
 from specloom.plan.model import Plan
-
-
-def digest(text: str | bytes) -> str:
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -43,7 +38,7 @@ class Baseline:
     def of(cls, plan: Plan, tree: Mapping[str, str]) -> Baseline:
         return cls(
             signatures={task.id: task.signature_hash for task in plan.tasks},
-            files={path: digest(text) for path, text in tree.items()},
+            files={path: digest(text.encode()) for path, text in tree.items()},
         )
 
     def intact(self, out_dir: Path) -> bool:
@@ -90,7 +85,9 @@ def affected(plan: Plan, tree: Mapping[str, str], baseline: Baseline) -> Affecte
         if task.id in changed
         for requirement in task.requirement_ids
     }
-    files = {path for path, text in tree.items() if baseline.files.get(path) != digest(text)}
+    files = {
+        path for path, text in tree.items() if baseline.files.get(path) != digest(text.encode())
+    }
     return Affected(
         tasks=frozenset(changed),
         requirements=frozenset(requirements),

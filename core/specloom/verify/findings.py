@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from specloom.pipeline.records import ValidationRecord
+from specloom.pipeline.records import RunRecord, ValidationRecord
 
 
 class Place(BaseModel):
@@ -76,3 +76,22 @@ class Finding(BaseModel):
         requirement = f" {self.requirement_id}:" if self.requirement_id else ""
         prefix = f"{where}: " if where else ""
         return f"{prefix}[{self.check}]{requirement} {self.message}"
+
+
+VERIFY_PHASES = (9, 10)  # validation and health: the phases whose records hold findings
+
+
+def last_pass(run: RunRecord) -> list[Finding]:
+    """The findings of a run's last pass of the verify loop: the store keeps those of
+    every pass, the records of phases 9 and 10 those of the last one."""
+    found: list[Finding] = []
+    for number in VERIFY_PHASES:
+        phase = run.phase(number)
+        if phase is None or phase.status not in ("passed", "failed"):
+            continue
+        for item in phase.detail.get("findings") or []:
+            try:
+                found.append(Finding.model_validate(item))
+            except ValueError:
+                continue
+    return found

@@ -49,7 +49,6 @@ PLAN, GENERATE, VALIDATE = "specloom.plan", "specloom.generate", "specloom.valid
 STATUS, CANCEL, REPAIR = "specloom.status", "specloom.cancel", "specloom.repair"
 COMMANDS = (PLAN, GENERATE, VALIDATE, STATUS, CANCEL, REPAIR)
 RUN_EVENT = "specloom/runEvent"
-VERIFY_PHASES = (9, 10)
 TOTAL_PHASES = 11
 FINDING_FIELDS = {"kind", "message", "file", "requirement_id", "severity", "range", "spec_range"}
 
@@ -99,31 +98,10 @@ def summary(run: RunRecord, files: list[str], findings: list[ValidationRecord]) 
 
 
 def current_findings(run: RunRecord) -> list[ValidationRecord]:
-    """The findings of the last pass of the verify loop (phases 9 and 10): the store
-    keeps those of every pass, the phase records those of the last one."""
-    from specloom.pipeline.records import ValidationRecord
+    """The findings of the last pass of the verify loop, as the run store keeps them."""
+    from specloom.verify.findings import last_pass
 
-    found: list[ValidationRecord] = []
-    for number in VERIFY_PHASES:
-        phase = run.phase(number)
-        if phase is None or phase.status not in ("passed", "failed"):
-            continue
-        for item in phase.detail.get("findings") or []:
-            if not isinstance(item, dict):
-                continue
-            check, kind = str(item.get("check") or ""), str(item.get("kind") or "")
-            found.append(
-                ValidationRecord(
-                    kind=f"{check}:{kind}" if check else kind,
-                    message=str(item.get("message") or ""),
-                    file=str(item.get("file") or ""),
-                    requirement_id=str(item.get("requirement_id") or ""),
-                    severity=str(item.get("severity") or "error"),
-                    range=item.get("range"),
-                    spec_range=item.get("spec_range"),
-                )
-            )
-    return found
+    return [finding.record() for finding in last_pass(run)]
 
 
 class Commands:
@@ -333,8 +311,9 @@ class Commands:
             files = await _files_written(store, record.id)
             output = committer.report(orchestrator.commits.get(record.id))  # before findings
             if record.status != "cancelled":
-                self.findings.publish(spec.uri, out_dir, current_findings(record))
-                self.server.show_test_status(spec.uri, out_dir, record, current_findings(record))
+                last = current_findings(record)
+                self.findings.publish(spec.uri, out_dir, last)
+                self.server.show_test_status(spec.uri, out_dir, record, last)
                 from specloom_lsp.features.repair_actions import run_finished
 
                 await run_finished(self.server, spec.uri, out_dir, record, store)

@@ -17,20 +17,13 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from specloom_lsp.documents import Compiled
+from specloom_lsp.findings import SEVERITIES, SOURCE
 from specloom_lsp.server import SpecloomLanguageServer
 
 if TYPE_CHECKING:
     from specloom.spec.diagnostics import Diagnostic
 
 logger = logging.getLogger(__name__)
-
-SOURCE = "specloom"
-SEVERITIES = {
-    "error": types.DiagnosticSeverity.Error,
-    "warning": types.DiagnosticSeverity.Warning,
-    "information": types.DiagnosticSeverity.Information,
-    "hint": types.DiagnosticSeverity.Hint,
-}
 
 
 def to_lsp(
