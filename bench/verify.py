@@ -73,7 +73,13 @@ def suite_seconds(app: Path, database: Path) -> tuple[float, int]:
         capture_output=True,
         text=True,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{database}"},
+        # as the verify loop runs it: no pytest plugin of this environment (pytest-lsp,
+        # hypothesis...) loaded, which a user's app environment would not have either
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        },
     )
     seconds = time.perf_counter() - began
     if done.returncode != 0:

@@ -122,6 +122,7 @@ def test_the_conftest_builds_fresh_tables_and_the_fixtures() -> None:
     text = render_conftest(ir)
     compile(text, "conftest.py", "exec")
     assert 'os.environ.setdefault("DATABASE_URL"' in text
-    for fixture in ("def empty_tables()", "def client()", "def db()"):
+    for fixture in ("def tables()", "def empty_tables(tables: None)", "def client()", "def db()"):
         assert fixture in text
     assert "Base.metadata.drop_all(engine)" in text
+    assert "RESTART IDENTITY CASCADE" in text

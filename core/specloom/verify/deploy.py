@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from specloom.pipeline.cancel import CancelToken
 from specloom.pipeline.phase import Phase, PhaseOutcome, RunContext
 from specloom.store.errors import mask_url
+from specloom.verify import warm
 from specloom.verify.sandbox import Completed, Limits
 from specloom.verify.sandbox import run as sandbox_run
 from specloom.verify.state import VerifyState
@@ -376,6 +377,9 @@ class Deployment(Phase):
                 cleanups.append(drop)
         except DeploymentError as error:
             return PhaseOutcome("failed", str(error))
+        # the checks of phases 9 and 10 fork from the interpreter's zygote: it starts
+        # importing the app's libraries now (in the background), if it is not up yet
+        warm.prepare(environment.python)
         ctx.verify = VerifyState(
             app_dir=app_dir,
             reference=dict(ctx.generated),

@@ -150,6 +150,7 @@ class HealthChecker:
                 cwd=self.state.app_dir,
                 env={"DATABASE_URL": self.state.database_url},
                 limits=self.settings.app_limits,
+                warm=True,
             )
         except OSError as error:  # no such interpreter or directory
             self._add(
@@ -187,7 +188,7 @@ class HealthChecker:
             self.result.seconds = time.perf_counter() - began
         return self.result
 
-    async def _stop(self, process: asyncio.subprocess.Process) -> None:
+    async def _stop(self, process: sandbox.Running) -> None:
         await sandbox.stop(process)
         if process.returncode is None:  # pragma: no cover - stop waits for the kill
             with contextlib.suppress(ProcessLookupError):
@@ -197,7 +198,7 @@ class HealthChecker:
     # --- the steps ---------------------------------------------------------------------
 
     async def _exercise(
-        self, client: httpx.AsyncClient, process: asyncio.subprocess.Process, stderr: _Output
+        self, client: httpx.AsyncClient, process: sandbox.Running, stderr: _Output
     ) -> None:
         import httpx
 
@@ -270,7 +271,7 @@ class HealthChecker:
         return self.settings.request_seconds
 
     async def _started(
-        self, client: httpx.AsyncClient, process: asyncio.subprocess.Process, stderr: _Output
+        self, client: httpx.AsyncClient, process: sandbox.Running, stderr: _Output
     ) -> bool:
         """Poll /health until it answers 200; a finding when the app exits or hangs."""
         import httpx
@@ -317,7 +318,7 @@ class HealthChecker:
         return False
 
     async def _openapi(
-        self, client: httpx.AsyncClient, process: asyncio.subprocess.Process, stderr: _Output
+        self, client: httpx.AsyncClient, process: sandbox.Running, stderr: _Output
     ) -> dict[str, Any] | None:
         import httpx
 
@@ -353,9 +354,7 @@ class HealthChecker:
             return None
         return document
 
-    async def _stack(
-        self, process: asyncio.subprocess.Process, stderr: _Output
-    ) -> tuple[str, int] | None:
+    async def _stack(self, process: sandbox.Running, stderr: _Output) -> tuple[str, int] | None:
         """Where a hanging app is: its threads' stacks (faulthandler, on SIGUSR1)."""
         if process.returncode is not None:
             return None
@@ -367,9 +366,7 @@ class HealthChecker:
 
     # --- findings ----------------------------------------------------------------------
 
-    async def _exited(
-        self, process: asyncio.subprocess.Process, stderr: _Output, when: str
-    ) -> None:
+    async def _exited(self, process: sandbox.Running, stderr: _Output, when: str) -> None:
         await stderr.drained()
         tail = stderr.text()
         last = next((line for line in reversed(tail.splitlines()) if line.strip()), "")
@@ -439,7 +436,7 @@ class HealthChecker:
         self.result.findings.append(self.trace.locate(finding))
 
 
-async def _ended(process: asyncio.subprocess.Process, grace: float = 0.0) -> bool:
+async def _ended(process: sandbox.Running, grace: float = 0.0) -> bool:
     """Whether the process has ended, waiting for that at most `grace` seconds."""
     if process.returncode is None:
         with contextlib.suppress(TimeoutError):

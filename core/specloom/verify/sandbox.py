@@ -1,7 +1,11 @@
 """Where generated code runs: a subprocess in its own session, with a time limit and a
 memory limit, and an environment that keeps only what a program needs to run (no API
 keys, no tokens, no store URLs). A process that outlives its time is killed with its
-whole process group; cancelling the run does the same."""
+whole process group; cancelling the run does the same.
+
+A Python command (`python -c ...`, `python -m ...`) started with `warm=True` is forked
+from the interpreter's zygote (`specloom.verify.warm`) when it has one ready: the same
+environment, session and limits, without importing the app's libraries again."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from specloom.pipeline.cancel import CancelToken
 
@@ -41,6 +46,25 @@ class Completed:
         return self.returncode == 0 and not self.timed_out
 
 
+class Running(Protocol):
+    """A started process: a subprocess, or a zygote's child (`warm.WarmProcess`)."""
+
+    pid: int
+    stdout: asyncio.StreamReader | None
+    stderr: asyncio.StreamReader | None
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+    async def communicate(self) -> tuple[bytes, bytes]: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+    def kill(self) -> None: ...
+
+
 def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a sandboxed process: the inherited basics, then `extra`."""
     env = {name: os.environ[name] for name in INHERITED if name in os.environ}
@@ -61,9 +85,20 @@ async def start(
     env: Mapping[str, str] | None = None,
     limits: Limits | None = None,
     capture: bool = True,
-) -> asyncio.subprocess.Process:
-    """Start a sandboxed process (its own session, so it can be killed as a group)."""
+    warm: bool = False,
+) -> Running:
+    """Start a sandboxed process (its own session, so it can be killed as a group);
+    with `warm`, a Python command is forked from its interpreter's zygote if it can be."""
     limits = limits or Limits()
+    if warm and capture and len(argv) >= 2 and argv[1] in ("-c", "-m"):
+        from specloom.verify import warm as zygotes
+
+        zygote = await zygotes.ready(str(argv[0]))
+        if zygote is not None:
+            with contextlib.suppress(OSError):
+                return await zygote.spawn(
+                    argv[1:], Path(cwd).resolve(), clean_environment(env), limits.memory_mb
+                )
     pipe = asyncio.subprocess.PIPE if capture else asyncio.subprocess.DEVNULL
     return await asyncio.create_subprocess_exec(
         *argv,
@@ -77,13 +112,16 @@ async def start(
     )
 
 
-async def stop(process: asyncio.subprocess.Process, grace: float = 3.0) -> None:
+async def stop(process: Running, grace: float = 3.0) -> None:
     """Stop a process and its group: SIGTERM, then SIGKILL after `grace` seconds."""
     if process.returncode is not None:
         return
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
+        try:
             os.killpg(process.pid, sig)
+        except ProcessLookupError:  # not yet the leader of its own group (a zygote's child)
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(sig)
         try:
             await asyncio.wait_for(process.wait(), wait)
             return
@@ -97,12 +135,13 @@ async def run(
     env: Mapping[str, str] | None = None,
     limits: Limits | None = None,
     cancel: CancelToken | None = None,
+    warm: bool = False,
 ) -> Completed:
     """Run a sandboxed command to its end, its time limit, or the run's cancellation
     (then the process group is killed and Cancelled raised)."""
     limits = limits or Limits()
     began = time.perf_counter()
-    process = await start(argv, cwd, env, limits)
+    process = await start(argv, cwd, env, limits, warm=warm)
     communicate = asyncio.ensure_future(process.communicate())
     waiters: set[asyncio.Future[object]] = {communicate}  # type: ignore[arg-type]
     cancelled = asyncio.ensure_future(cancel.wait()) if cancel is not None else None

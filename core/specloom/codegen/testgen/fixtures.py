@@ -1,6 +1,7 @@
 """`tests/conftest.py` of the generated app: a database per test run (DATABASE_URL when
-set, else a SQLite file in a temporary directory), empty tables for every test, a
-client on the app and a session for arranging and reading back records."""
+set, else a SQLite file in a temporary directory) whose tables are made once and
+emptied for every test, a client on the app and a session for arranging and reading
+back records."""
 
 from __future__ import annotations
 
@@ -24,19 +25,37 @@ _DIRECTORY = tempfile.mkdtemp(prefix="app-tests-")
 os.environ.setdefault("DATABASE_URL", "sqlite:///" + os.path.join(_DIRECTORY, "tests.db"))
 
 
-@pytest.fixture(autouse=True)
-def empty_tables() -> Iterator[None]:
-    """Every test starts on empty tables, and its factories number records afresh."""
+@pytest.fixture(scope="session")
+def tables() -> Iterator[None]:
+    """The app's tables, made afresh once for the test run."""
     from app.database import Base, engine
     from app.main import app
-    from tests import factories
 
     assert app is not None  # importing the app registers every model
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
-    factories.forget()
     yield
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def empty_tables(tables: None) -> Iterator[None]:
+    """Every test starts on empty tables (their rows deleted, numbering restarted), and
+    its factories number records afresh."""
+    from app.database import Base, engine
+    from tests import factories
+
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            if connection.dialect.name == "sqlite":  # foreign keys checked at the end
+                connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+    factories.forget()
+    yield
 
 
 @pytest.fixture

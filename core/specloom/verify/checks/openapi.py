@@ -35,7 +35,7 @@ async def dump_openapi(
     it touches no database file in the app's directory)."""
     env = {"DATABASE_URL": database_url} if database_url else {}
     completed = await sandbox.run(
-        [python, "-c", DUMP], app_dir, env=env, limits=limits, cancel=cancel
+        [python, "-c", DUMP], app_dir, env=env, limits=limits, cancel=cancel, warm=True
     )
     if not completed.ok:
         return Dump(None, completed, reason(completed))

@@ -1,7 +1,9 @@
 """Check 4, tests: the generated pytest suite, with the app's interpreter and database.
 
 `<python> -m pytest -q -p no:cacheprovider --junitxml=<report>` runs in the app's
-directory with `DATABASE_URL` set. The results come from the JUnit XML report only,
+directory with `DATABASE_URL` set and no plugin loaded from the environment
+(`PYTEST_DISABLE_PLUGIN_AUTOLOAD`), forked from the interpreter's zygote when it has
+one (`specloom.verify.warm`). The results come from the JUnit XML report only,
 never from the text output: each `testcase` has `classname` (`tests.test_book`),
 `name`, `time` and, as `-o junit_family=xunit1` asks, `file` and `line` (0-based); a
 `failure`, `error` or `skipped` child says how it ended. A collection error is an
@@ -235,8 +237,14 @@ async def check_tests(
     try:
         junit = scratch / "junit.xml"
         argv = [python, *PYTEST, f"--junitxml={junit}", *paths]
-        env = {"DATABASE_URL": database_url} if database_url else {}
-        completed = await sandbox.run(argv, app_dir, env=env, limits=limits, cancel=cancel)
+        # the suite alone, with no pytest plugin the interpreter happens to have (the
+        # generated tests need none, and a plugin may slow it or change what it does)
+        env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        completed = await sandbox.run(
+            argv, app_dir, env=env, limits=limits, cancel=cancel, warm=True
+        )
         try:
             report = read_report(junit) if not completed.timed_out else None
         except ValueError:
