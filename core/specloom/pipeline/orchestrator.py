@@ -194,6 +194,13 @@ class Orchestrator:
                 percent=ctx.percent(first, 0),
             )
         )
+        for phase in self.phases:  # what a phase prepares while the others run
+            starting = getattr(phase, "run_started", None)
+            if starting is not None:
+                try:
+                    starting(ctx)
+                except Exception:  # never the run's result
+                    log.exception("phase %s failed to prepare", phase.key)
         try:
             await self._phases(ctx, first)
         finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import importlib.util
 import os
 import re
 import shutil
@@ -340,12 +341,26 @@ async def drop_database(server_url: str, name: str) -> None:
 # --- the phase --------------------------------------------------------------------------
 
 
+# what the `app` extra installs: with them, this interpreter is likely the app's
+WARM_WHEN = ("fastapi", "uvicorn", "sqlalchemy", "pytest")
+
+
+def _importable(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
 class Deployment(Phase):
     number, key, name = 7, "deployment", "deployment"
 
     def __init__(self, runner: CommandRunner | None = None, cache: Path | None = None) -> None:
         self.runner: CommandRunner = runner or sandbox_run
         self.cache = cache  # None: cache_root(), read when the phase runs
+
+    def run_started(self, ctx: RunContext) -> None:
+        """A trusted run will verify its app, most often with this interpreter: its
+        zygote starts importing the app's libraries now, while phases 1 to 6 run."""
+        if ctx.settings.verify.trusted and all(map(_importable, WARM_WHEN)):
+            warm.prepare(sys.executable)
 
     async def run(self, ctx: RunContext) -> PhaseOutcome:
         if not ctx.settings.verify.trusted:

@@ -38,7 +38,7 @@ from specloom.verify.traceindex import TraceIndex
 if TYPE_CHECKING:  # httpx comes with the `app` extra: imported when a check runs
     import httpx
 
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.02  # between attempts of GET /health while the app starts
 TAIL_LINES = 40
 # uvicorn, with a stack dump of every thread on SIGUSR1 (where a hanging app is stuck)
 BOOT = (

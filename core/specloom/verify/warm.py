@@ -67,6 +67,9 @@ MEMORY_MB = 4096  # the zygote's own address space; each child lowers its own
 
 
 def enabled() -> bool:
+    """On unless SPECLOOM_WARM says off; never where there is no fork or Unix socket."""
+    if not hasattr(os, "fork") or not hasattr(socket, "AF_UNIX"):
+        return False
     return os.environ.get("SPECLOOM_WARM", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
