@@ -24,7 +24,6 @@ from specloom.pipeline.records import (
     PhaseRecord,
     RunRecord,
     TaskRecord,
-    UsageRecord,
     ValidationRecord,
 )
 from specloom.pipeline.scheduler import TaskContext
@@ -86,9 +85,6 @@ class MemoryStore:
         return self.plans.get(run_id)
 
     async def save_validation(self, run_id: str, finding: ValidationRecord) -> None:
-        return None
-
-    async def add_usage(self, run_id: str, usage: UsageRecord) -> None:
         return None
 
     async def audit(self, run_id: str | None, action: str, detail: dict[str, Any]) -> None:

@@ -19,7 +19,6 @@ from specloom.pipeline.records import (
     PhaseRecord,
     RunRecord,
     TaskRecord,
-    UsageRecord,
     ValidationRecord,
 )
 from specloom.plan.model import AtomicSpec, Plan, ProducedFile, SemanticSignature, Task
@@ -225,7 +224,6 @@ async def test_rows_of_an_unknown_run_are_refused(store: SqlRunStore) -> None:
         store.save_task("ghost", TaskRecord(task_id="t")),
         store.save_plan("ghost", make_plan(["a"], [["a"]])),
         store.save_validation("ghost", ValidationRecord(kind="lint", message="m")),
-        store.add_usage("ghost", UsageRecord(model="m")),
     ]
     for write in writes:
         with pytest.raises(LookupError, match="ghost"):
@@ -329,20 +327,13 @@ async def test_validation_findings_are_kept_in_order(store: SqlRunStore) -> None
     assert await store.list_validations("other") == []
 
 
-async def test_usage_and_audit_rows(store: SqlRunStore) -> None:
+async def test_audit_rows(store: SqlRunStore) -> None:
     await store.create_run(make_run())
-    usage = [
-        UsageRecord(model="claude", input_tokens=1200, output_tokens=300, cost_usd=0.0123),
-        UsageRecord(model="claude", input_tokens=5, output_tokens=7, cost_usd=0.5),
-    ]
-    for record in usage:
-        await store.add_usage("run1", record)
     before = datetime.now(UTC)
     await store.audit("run1", "run.started", {"spec": "/ws/shop.spec.md", "path": Path("/x")})
     await store.audit(None, "store.opened", {})
     await store.audit("run1", "run.passed", {"error": ""})
 
-    assert await store.list_usage("run1") == usage
     entries = await store.list_audit("run1")
     assert [(e.run_id, e.action) for e in entries] == [
         ("run1", "run.started"),
@@ -377,7 +368,7 @@ async def test_init_is_idempotent_and_the_migration_matches_the_models(store_url
     second = SqlRunStore(store_url)
     await second.init()
 
-    assert await first.schema_revision() == head_revision() == "0002"
+    assert await first.schema_revision() == head_revision() == "0003"
     assert await second.get_run("run1") == run
     await first.close()
     await second.close()

@@ -68,15 +68,6 @@ class ValidationRecord(BaseModel):
     spec_range: dict[str, Any] | None = None
 
 
-class UsageRecord(BaseModel):
-    """Language-model usage of a run: tokens and cost."""
-
-    model: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-
-
 class RunRecord(BaseModel):
     """One run of the pipeline over one spec."""
 

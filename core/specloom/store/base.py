@@ -12,10 +12,10 @@ from specloom.pipeline.records import (
     PhaseRecord,
     RunRecord,
     TaskRecord,
-    UsageRecord,
     ValidationRecord,
 )
 from specloom.plan.model import Plan
+from specloom.store.usage import LLMUsageRecord, LLMUsageTotals
 
 
 class StoreUnavailable(Exception):
@@ -55,8 +55,6 @@ class RunStore(Protocol):
         """A run's validation findings, in the order they were saved."""
         ...
 
-    async def add_usage(self, run_id: str, usage: UsageRecord) -> None: ...
-
     async def audit(self, run_id: str | None, action: str, detail: dict[str, Any]) -> None: ...
 
     async def get_run(self, run_id: str) -> RunRecord | None:
@@ -64,3 +62,19 @@ class RunStore(Protocol):
 
     async def list_runs(self, workspace: str | None = None, limit: int = 20) -> list[RunRecord]:
         """Newest first."""
+
+
+class LLMUsageLog(Protocol):
+    """Where a run's language-model calls are kept (`SqlRunStore` is one); the language
+    model's recorder writes to it (`specloom.llm.recording`)."""
+
+    async def add_llm_usage(self, run_id: str, usage: LLMUsageRecord) -> None:
+        """Keep one call of the run `run_id`; raises LookupError when there is no such run."""
+
+    async def list_llm_usage(self, run_id: str) -> list[LLMUsageRecord]:
+        """A run's calls, in the order they were added."""
+        ...
+
+    async def llm_usage_totals(self, run_id: str) -> LLMUsageTotals:
+        """The sums of a run's calls (zeros when it made none)."""
+        ...

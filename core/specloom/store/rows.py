@@ -16,7 +16,6 @@ from specloom.pipeline.records import (
     PhaseRecord,
     RunRecord,
     TaskRecord,
-    UsageRecord,
     ValidationRecord,
 )
 from specloom.store.tables import PhaseRow, RunRow, TaskRow
@@ -43,10 +42,6 @@ def task_values(run_id: str, task: TaskRecord) -> dict[str, Any]:
 
 def validation_values(run_id: str, finding: ValidationRecord) -> dict[str, Any]:
     return {"run_id": run_id, **finding.model_dump()}
-
-
-def usage_values(run_id: str, usage: UsageRecord) -> dict[str, Any]:
-    return {"run_id": run_id, **usage.model_dump()}
 
 
 def jsonable(detail: dict[str, Any]) -> dict[str, Any]:

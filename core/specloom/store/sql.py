@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from alembic.util import CommandError
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -24,14 +24,13 @@ from specloom.pipeline.records import (
     PhaseRecord,
     RunRecord,
     TaskRecord,
-    UsageRecord,
     ValidationRecord,
     utc_now,
 )
 from specloom.plan.model import Plan
 from specloom.store import migrate, rows
 from specloom.store.audit import AuditEntry
-from specloom.store.base import RunStore, StoreUnavailable
+from specloom.store.base import LLMUsageLog, RunStore, StoreUnavailable
 from specloom.store.engine import (
     backend_of,
     create_engine_for,
@@ -41,17 +40,18 @@ from specloom.store.engine import (
 from specloom.store.errors import is_unreachable, mask_url, unavailable
 from specloom.store.tables import (
     AuditRow,
+    LLMUsageRow,
     PhaseRow,
     PlanRow,
     RunRow,
     SpecRow,
     TaskRow,
-    UsageRow,
     ValidationRow,
     WaveRow,
 )
 from specloom.store.upsert import upsert
 from specloom.store.urls import normalize_url
+from specloom.store.usage import LLMUsageRecord, LLMUsageTotals
 
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 # Serializes concurrent migrations on one PostgreSQL database ("SPLM").
@@ -212,17 +212,12 @@ class SqlRunStore:
             data = await session.scalar(select(PlanRow.plan).where(PlanRow.run_id == run_id))
         return None if data is None else Plan.model_validate(data)
 
-    # --- findings, usage, audit -----------------------------------------------------
+    # --- findings, audit -----------------------------------------------------------
 
     async def save_validation(self, run_id: str, finding: ValidationRecord) -> None:
         values = {**rows.validation_values(run_id, finding), "at": utc_now()}
         async with self._run_session(run_id) as session:
             await session.execute(insert(ValidationRow), values)
-
-    async def add_usage(self, run_id: str, usage: UsageRecord) -> None:
-        values = {**rows.usage_values(run_id, usage), "at": utc_now()}
-        async with self._run_session(run_id) as session:
-            await session.execute(insert(UsageRow), values)
 
     async def audit(self, run_id: str | None, action: str, detail: dict[str, Any]) -> None:
         values = {"run_id": run_id, "action": action, "detail": rows.jsonable(detail)}
@@ -236,11 +231,32 @@ class SqlRunStore:
             found = await session.scalars(query.order_by(ValidationRow.id))
             return [rows.record(ValidationRecord, row) for row in found]
 
-    async def list_usage(self, run_id: str) -> list[UsageRecord]:
-        """A run's language-model usage, in the order it was added."""
-        query = select(UsageRow).where(UsageRow.run_id == run_id).order_by(UsageRow.id)
+    # --- language-model usage -------------------------------------------------------
+
+    async def add_llm_usage(self, run_id: str, usage: LLMUsageRecord) -> None:
+        """Keep one language-model call of the run `run_id` (which must exist)."""
+        async with self._run_session(run_id) as session:
+            await session.execute(insert(LLMUsageRow), {"run_id": run_id, **usage.model_dump()})
+
+    async def list_llm_usage(self, run_id: str) -> list[LLMUsageRecord]:
+        """A run's language-model calls, in the order they were added."""
+        query = select(LLMUsageRow).where(LLMUsageRow.run_id == run_id).order_by(LLMUsageRow.id)
         async with self._session(write=False) as session:
-            return [rows.record(UsageRecord, row) for row in await session.scalars(query)]
+            return [rows.record(LLMUsageRecord, row) for row in await session.scalars(query)]
+
+    async def llm_usage_totals(self, run_id: str) -> LLMUsageTotals:
+        """The sums of a run's language-model calls (zeros when it made none)."""
+        sums = [
+            func.coalesce(func.sum(getattr(LLMUsageRow, name)), 0).label(name)
+            for name in LLMUsageTotals.model_fields
+            if name != "calls"
+        ]
+        query = select(func.count(LLMUsageRow.id).label("calls"), *sums).where(
+            LLMUsageRow.run_id == run_id
+        )
+        async with self._session(write=False) as session:
+            found = (await session.execute(query)).one()
+        return LLMUsageTotals.model_validate(found._asdict())
 
     async def list_audit(self, run_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
         """The last `limit` audit entries (of one run, or of all), oldest first."""
@@ -315,4 +331,6 @@ class SqlRunStore:
 
 
 if TYPE_CHECKING:
-    _IMPLEMENTS: type[RunStore] = SqlRunStore  # mypy checks it against the Protocol
+    # mypy checks it against the Protocols
+    _IMPLEMENTS: type[RunStore] = SqlRunStore
+    _LOGS_USAGE: type[LLMUsageLog] = SqlRunStore

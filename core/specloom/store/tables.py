@@ -181,13 +181,18 @@ class AuditRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class UsageRow(Base):
-    __tablename__ = "usage"
+class LLMUsageRow(Base):
+    """One language-model call of a run (see `store.usage.LLMUsageRecord`)."""
+
+    __tablename__ = "llm_usage"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(String, _run_fk(), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     model: Mapped[str] = mapped_column(String)
+    purpose: Mapped[str] = mapped_column(String)
     input_tokens: Mapped[int] = mapped_column(Integer)
     output_tokens: Mapped[int] = mapped_column(Integer)
+    cache_creation_input_tokens: Mapped[int] = mapped_column(Integer)
+    cache_read_input_tokens: Mapped[int] = mapped_column(Integer)
     cost_usd: Mapped[float] = mapped_column(Float)
-    at: Mapped[datetime] = mapped_column(UtcDateTime())
