@@ -12,6 +12,7 @@ BENCHMARKS = {
     "pipeline": ("bench.pipeline", "the orchestrator's own overhead per task"),
     "verify": ("bench.verify", "phases 7-10 on generated apps against their suites alone"),
     "lsp": ("bench.lsp", "the language server over stdio: start-up, edits, requests, generate"),
+    "retrieval": ("bench.retrieval", "pattern retrieval on the embedded vector stores"),
 }
 
 

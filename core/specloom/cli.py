@@ -120,6 +120,40 @@ def check(
     raise typer.Exit(0 if result.ok else 1)
 
 
+@app.command()
+def doctor(
+    workspace: Annotated[
+        Path, typer.Option("--workspace", help="The workspace whose stores to check.")
+    ] = Path("."),
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="SPECLOOM_STORE_URL",
+            help="Run store URL (default: SQLite under WORKSPACE/.specloom/).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of text.")
+    ] = False,
+) -> None:
+    """Check every configured store and the model key, and print what is reachable.
+
+    Exit status: 0 when everything configured answers, 1 otherwise.
+    """
+    import asyncio
+
+    from specloom.doctor import report, run_checks
+
+    checks = asyncio.run(run_checks(workspace, store))
+    if as_json:
+        sys.stdout.write(json.dumps(report(checks), indent=2) + "\n")
+    else:
+        for found in checks:
+            typer.echo(found.line())
+    raise typer.Exit(1 if any(c.failed for c in checks) else 0)
+
+
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,
@@ -134,7 +168,9 @@ def lsp(ctx: typer.Context) -> None:
 
 
 def main() -> None:
+    from specloom.cli_formalize import register as register_formalize
     from specloom.cli_pipeline import register
 
     register(app)
+    register_formalize(app)
     app()

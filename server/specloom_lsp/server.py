@@ -48,6 +48,7 @@ FEATURES: tuple[str, ...] = (
     "specloom_lsp.features.commands",
     "specloom_lsp.features.repair_actions",
     "specloom_lsp.features.conflicts",
+    "specloom_lsp.features.formalize",
 )
 SPEC_LANGUAGES = frozenset({"markdown", "specloom"})
 WARM_UP: tuple[str, ...] = ("specloom_lsp.config", "specloom.spec.compiler", "specloom_lsp.model")
@@ -162,6 +163,7 @@ class SpecloomLanguageServer(LanguageServer):
         self.features: dict[str, str] = {}
         """Each feature module and how its setup went: "ok" or the error."""
         self._handlers: dict[str, list[Handler]] = {}
+        self._options: dict[str, Any] = {}  # method -> the options it was registered with
         self._settings_listeners: list[Callable[[Settings], Any]] = []
         self._initialization_options: Any = None
         self.run_diagnostics: dict[str, list[types.Diagnostic]] = {}
@@ -218,13 +220,17 @@ class SpecloomLanguageServer(LanguageServer):
 
     def on(self, method: str, options: Any | None = None) -> Callable[[F], F]:
         """Register a feature's handler for an LSP method (its options, when the method
-        has any, are those of the first handler registered)."""
+        has any, are those of the first handler registered; the code action kinds of
+        every handler are advertised)."""
 
         def register(handler: F) -> F:
             handlers = self._handlers.get(method)
             if handlers is None:
                 handlers = self._handlers[method] = []
+                self._options[method] = options
                 self.feature(method, options)(self._dispatcher(method, handlers))
+            else:
+                _add_kinds(self._options.get(method), options)
             handlers.append(handler)
             return handler
 
@@ -490,3 +496,12 @@ def create_server(features: Sequence[str] = FEATURES) -> SpecloomLanguageServer:
     server = SpecloomLanguageServer()
     server.setup_features(features)
     return server
+
+
+def _add_kinds(first: Any, more: Any) -> None:
+    """Advertise the code action kinds of a later handler with the first one's options
+    (the object the server's capabilities are built from)."""
+    kinds = getattr(first, "code_action_kinds", None)
+    for kind in getattr(more, "code_action_kinds", None) or []:
+        if kinds is not None and kind not in kinds:
+            kinds.append(kind)

@@ -56,6 +56,13 @@ async def test_initialize_advertises_the_spec_features(
         "specloom.keepMine",
         "specloom.takeGenerated",
         "specloom.showDiff",
+        "specloom.formalize",
+    }
+    actions = capabilities.code_action_provider
+    assert isinstance(actions, types.CodeActionOptions)
+    assert set(actions.code_action_kinds or []) >= {
+        types.CodeActionKind.QuickFix,
+        types.CodeActionKind.RefactorRewrite,
     }
 
 
