@@ -8,8 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from specloom.pipeline.records import Tokens
 
-class Usage(BaseModel):
+
+class Usage(Tokens):
     """Tokens of one call (or a sum of calls), as the Messages API counts them.
 
     `input_tokens` excludes the prompt tokens written to or read from the cache, which
@@ -17,21 +19,6 @@ class Usage(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True)
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    cache_read_input_tokens: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        """Every token of the calls: input (fresh, cache written, cache read) and output."""
-        return (
-            self.input_tokens
-            + self.output_tokens
-            + self.cache_creation_input_tokens
-            + self.cache_read_input_tokens
-        )
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(

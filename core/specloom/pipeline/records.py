@@ -68,6 +68,27 @@ class ValidationRecord(BaseModel):
     spec_range: dict[str, Any] | None = None
 
 
+class Tokens(BaseModel):
+    """Tokens as the Messages API counts them. `input_tokens` excludes the prompt tokens
+    written to (`cache_creation_input_tokens`) or read from (`cache_read_input_tokens`)
+    the prompt cache, which are counted (and priced) apart."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        """Every token: input (fresh, cache written, cache read) and output."""
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_creation_input_tokens
+            + self.cache_read_input_tokens
+        )
+
+
 class RunRecord(BaseModel):
     """One run of the pipeline over one spec."""
 
