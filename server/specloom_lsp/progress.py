@@ -28,6 +28,22 @@ logger = logging.getLogger(__name__)
 CREATE_TIMEOUT = 10.0
 
 
+def cancel_with_request(server: SpecloomLanguageServer, cancel: CancelToken) -> None:
+    """`$/cancelRequest` of the request being handled (an executeCommand) cancels
+    `cancel` too."""
+    protocol = server.protocol
+    msg_id = protocol.msg_id
+    future = protocol._request_futures.get(msg_id) if msg_id is not None else None
+    if future is None:
+        return
+
+    def done(request: Future[Any] | asyncio.Future[Any]) -> None:
+        if request.cancelled():
+            cancel.cancel("the request was cancelled")
+
+    future.add_done_callback(done)
+
+
 class WorkDone:
     """The progress of one command."""
 

@@ -258,6 +258,7 @@ async def test_initialize_advertises_the_commands(
         "specloom.keepMine",
         "specloom.takeGenerated",
         "specloom.showDiff",
+        "specloom.formalize",
     }
 
 

@@ -21,7 +21,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +29,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from specloom_lsp.findings import FindingsPublisher
-from specloom_lsp.progress import WorkDone
+from specloom_lsp.progress import WorkDone, cancel_with_request
 from specloom_lsp.server import SpecloomLanguageServer, uri_to_path
 from specloom_lsp.trust import WorkspaceTrust
 
@@ -188,22 +187,8 @@ class Commands:
         from specloom.pipeline.cancel import CancelToken
 
         flight = self.in_flight[spec.key] = InFlight(command, CancelToken())
-        self._watch_request(flight.cancel)
+        cancel_with_request(self.server, flight.cancel)
         return flight
-
-    def _watch_request(self, cancel: CancelToken) -> None:
-        """`$/cancelRequest` of the executeCommand request cancels the run."""
-        protocol = self.server.protocol
-        msg_id = protocol.msg_id
-        future = protocol._request_futures.get(msg_id) if msg_id is not None else None
-        if future is None:
-            return
-
-        def done(request: Future[Any] | asyncio.Future[Any]) -> None:
-            if request.cancelled():
-                cancel.cancel("the request was cancelled")
-
-        future.add_done_callback(done)
 
     async def guarded(
         self, spec: Spec, command: str, title: str, work: Callable[[WorkDone], Awaitable[Any]]

@@ -32,13 +32,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from specloom_lsp.progress import cancel_with_request
 from specloom_lsp.server import SpecloomLanguageServer, uri_to_path
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ class Formalizer:
             raise JsonRpcInvalidParams(f"{COMMAND} needs the spec document's URI as its argument")
         uri = args[0]
         cancel = CancelToken()
-        self._watch_request(cancel)
+        cancel_with_request(self.server, cancel)
         settings, reason = self.settings()
         if settings is None:
             raise self.failed(reason)
@@ -261,20 +261,6 @@ class Formalizer:
         if not answer.applied:
             return False, answer.failure_reason or "the client refused the edit"
         return True, ""
-
-    def _watch_request(self, cancel: CancelToken) -> None:
-        """`$/cancelRequest` of the executeCommand request cancels the run."""
-        protocol = self.server.protocol
-        msg_id = protocol.msg_id
-        future = protocol._request_futures.get(msg_id) if msg_id is not None else None
-        if future is None:
-            return
-
-        def done(request: Future[Any] | asyncio.Future[Any]) -> None:
-            if request.cancelled():
-                cancel.cancel("the request was cancelled")
-
-        future.add_done_callback(done)
 
     def failed(
         self, message: str, kind: types.MessageType = types.MessageType.Error
