@@ -63,8 +63,9 @@ def build_requirements(ir: ApplicationIR, sink: DiagnosticSink) -> None:
     requirements: list[Requirement] = []
     groups: dict[str, Requirement] = {}
     for endpoint in ir.api.endpoints:
-        crud_group = endpoint.crud_group
-        group = crud_group or endpoint.id
+        values = endpoint.__dict__  # one attribute read, not eight (see field_requirements)
+        crud_group = values["crud_group"]
+        group = crud_group or values["id"]
         if group in groups:
             if crud_group is None:
                 first = groups[group].range.start.line + 1
@@ -72,25 +73,25 @@ def build_requirements(ir: ApplicationIR, sink: DiagnosticSink) -> None:
                     "SL107",
                     f"the ID {group} is already used on line {first}: give each endpoint its "
                     "own ID",
-                    endpoint.range,
+                    values["range"],
                 )
                 continue
-            groups[group].subjects.append(endpoint.id)
+            groups[group].subjects.append(values["id"])
             continue
-        kind = "flow" if endpoint.flow else "endpoint"
+        kind = "flow" if values["flow"] else "endpoint"
         if crud_group:
-            text = f"CRUD {endpoint.path}"
+            text = f"CRUD {values['path']}"
         else:
-            summary = endpoint.summary
-            text = f"{endpoint.method} {endpoint.path}" + (f": {summary}" if summary else "")
+            summary = values["summary"]
+            text = f"{values['method']} {values['path']}" + (f": {summary}" if summary else "")
         requirement = new_requirement(
             id=group,
-            explicit=endpoint.explicit_id,
+            explicit=values["explicit_id"],
             kind=kind,
             category="functional",
             text=text,
-            subjects=[endpoint.id],
-            range=endpoint.range,
+            subjects=[values["id"]],
+            range=values["range"],
         )
         groups[group] = requirement
         requirements.append(requirement)
@@ -112,10 +113,13 @@ def build_requirements(ir: ApplicationIR, sink: DiagnosticSink) -> None:
     for entity in ir.domain.entities:
         entity_name = entity.name
         for field in entity.fields:
-            label = f"{entity_name}.{field.name}"
+            values = field.__dict__
+            label = f"{entity_name}.{values['name']}"
             ids: list[str] = []
-            field.requirement_ids = ids
-            where = field.range
+            # `field.requirement_ids = ids`, as pydantic sets a field, without its hook
+            values["requirement_ids"] = ids
+            field.__pydantic_fields_set__.add("requirement_ids")
+            where = values["range"]
             for suffix, text in field_requirements(entity_name, field):
                 requirement_id = f"{label}.{suffix}"
                 if suffix in ("min", "max") and requirement_id in ids:
@@ -164,14 +168,15 @@ def build_requirements(ir: ApplicationIR, sink: DiagnosticSink) -> None:
 def report_duplicates(requirements: list[Requirement], sink: DiagnosticSink) -> None:
     first: dict[str, SourceRange] = {}
     for requirement in requirements:
-        requirement_id = requirement.id
+        values = requirement.__dict__  # one attribute read, not two
+        requirement_id = values["id"]
         if requirement_id in first:
             line = first[requirement_id].start.line + 1
             sink.add(
                 "SL107",
                 f"the ID {requirement_id} is already used on line {line}: give each "
                 "requirement its own ID",
-                requirement.range,
+                values["range"],
             )
         else:
-            first[requirement_id] = requirement.range
+            first[requirement_id] = values["range"]

@@ -25,6 +25,7 @@ from specloom.ir.common import Node, Position, SourceRange
 NodeT = TypeVar("NodeT", bound=Node)
 
 _IMMUTABLE_DEFAULTS = (str, int, float, bool, type(None), Position, SourceRange)
+_SHARED_DEFAULTS_FOR_A_TEMPLATE = 2  # from this many on, a template is the cheaper start
 
 
 class _Builders(dict[type[Node], Callable[..., Any]]):
@@ -66,15 +67,26 @@ def _make_builder(cls: type[Node]) -> Callable[..., Any]:
     }
     parameters: list[str] = []
     assumed: list[str] = []  # in `model_fields_set` from the start
+    # Two ways to make the values, both written out below, one kept. Built in one go,
+    # each value given or its default (`defaulting`); or, for a node with several shared
+    # defaults (a Field has ten), copied from a template that holds them, with only what
+    # is given and the new lists written over it (`writing`): a dict copy costs less
+    # than building the dict key by key.
+    template: dict[str, Any] = {}
+    shared_defaults = 0
     defaulting: list[str] = []
+    writing: list[str] = []
     for name, info in cls.model_fields.items():
         if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
             raise TypeError(f"{cls.__name__}.{name} cannot be a parameter")
+        template[name] = None  # a place, in declaration order
         if info.is_required():
             parameters.append(name)
             assumed.append(repr(name))
+            writing.append(f"    _values[{name!r}] = {name}\n")
             continue
         parameters.append(f"{name}=_UNSET")
+        shared = False
         if info.default_factory is list:
             default = "[]"  # a new empty list, without calling `list`
         elif info.default_factory is not None:
@@ -85,8 +97,12 @@ def _make_builder(cls: type[Node]) -> Callable[..., Any]:
         elif isinstance(info.default, _IMMUTABLE_DEFAULTS):
             namespace[f"_default_{name}"] = info.default  # shared, as validation shares it
             default = f"_default_{name}"
+            template[name] = info.default
+            shared = True
         else:
             raise TypeError(f"{cls.__name__}.{name}: a mutable default")
+        # the template's own value, when it holds the default; a new one otherwise
+        fill = "" if shared else f"        _values[{name!r}] = {default}\n"
         if name == "range":  # given to nearly every node: assumed given, dropped if not
             assumed.append(repr(name))
             defaulting.append(
@@ -94,22 +110,39 @@ def _make_builder(cls: type[Node]) -> Callable[..., Any]:
                 f"        {name} = {default}\n"
                 f"        _fields_set.discard({name!r})\n"
             )
-        else:
-            defaulting.append(
-                f"    if {name} is _UNSET:\n"
-                f"        {name} = {default}\n"
+            writing.append(
+                f"    if {name} is _UNSET:\n{fill}"
+                f"        _fields_set.discard({name!r})\n"
                 f"    else:\n"
-                f"        _fields_set.add({name!r})\n"
+                f"        _values[{name!r}] = {name}\n"
             )
+            continue
+        shared_defaults += shared
+        defaulting.append(
+            f"    if {name} is _UNSET:\n"
+            f"        {name} = {default}\n"
+            f"    else:\n"
+            f"        _fields_set.add({name!r})\n"
+        )
+        given = f"        _values[{name!r}] = {name}\n        _fields_set.add({name!r})\n"
+        if shared:
+            writing.append(f"    if {name} is not _UNSET:\n{given}")
+        else:
+            writing.append(f"    if {name} is _UNSET:\n{fill}    else:\n{given}")
     fields_set = "{" + ", ".join(assumed) + "}" if assumed else "set()"
-    values = "{" + ", ".join(f"{name!r}: {name}" for name in cls.model_fields) + "}"
+    if shared_defaults >= _SHARED_DEFAULTS_FOR_A_TEMPLATE:
+        namespace["_template"] = template
+        body = ["    _values = _template.copy()\n", *writing]
+    else:
+        values = "{" + ", ".join(f"{name!r}: {name}" for name in cls.model_fields) + "}"
+        body = [*defaulting, f"    _values = {values}\n"]
     source = "".join(
         [
             f"def build(*, {', '.join(parameters)}):\n",
             f"    _fields_set = {fields_set}\n",
-            *defaulting,
+            *body,
             "    _node = _new(_cls)\n",
-            f"    _set_dict(_node, {values})\n",
+            "    _set_dict(_node, _values)\n",
             "    _set_fields_set(_node, _fields_set)\n",
             "    _set_extra(_node, None)\n",
             "    _set_private(_node, None)\n",

@@ -251,18 +251,15 @@ class EndpointParser:
     # --- paths ----------------------------------------------------------------
 
     def resolve_path(self, path: str, span: Span, path_start: int) -> ResolvedPath | None:
-        segments = path.strip("/").split("/") if path.strip("/") else []
-        offsets: list[int] = []
-        cursor = path_start + 1
-        for segment in segments:
-            offsets.append(cursor)
-            cursor += len(segment) + 1
+        stripped = path.strip("/")
+        segments = stripped.split("/") if stripped else []
 
         def fail(code: str, message: str, index: int | None = None) -> None:
             if index is None:
                 self.sink.add(code, message, span.range(path_start, path_start + len(path)))
             else:
-                start = offsets[index]
+                # where the segment starts, counted only for a path that fails
+                start = path_start + 1 + sum(len(segment) + 1 for segment in segments[:index])
                 self.sink.add(code, message, span.range(start, start + len(segments[index])))
 
         if not segments:

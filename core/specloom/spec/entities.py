@@ -121,18 +121,18 @@ _NAMES_SEPARATOR = re.compile(r",|\band\b")
 _UNIQUE_TOGETHER = re.compile(r"^\s*unique together\s*:?\s*(.+?)\.?\s*$", re.I)
 
 
-def split_top_level(text: str) -> list[tuple[int, int]]:
-    """Offsets of the comma-separated parts of `text`; commas inside parentheses (two
-    levels), backticks and double quotes do not split."""
+def split_top_level(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Offsets (in `text`) of the comma-separated parts of `text[start:]`; commas inside
+    parentheses (two levels), backticks and double quotes do not split."""
     parts: list[tuple[int, int]] = []
-    start = 0
-    if "(" not in text and "`" not in text and '"' not in text:
+    rest = text[start:] if start else text
+    if "(" not in rest and "`" not in rest and '"' not in rest:
         # nothing that can hold a comma: every comma splits (the usual field line)
-        for piece in text.split(","):
+        for piece in rest.split(","):
             parts.append((start, start + len(piece)))
             start += len(piece) + 1
         return parts
-    for match in _TOP_LEVEL_COMMA.finditer(text):
+    for match in _TOP_LEVEL_COMMA.finditer(text, start):
         if match.group() == ",":
             parts.append((start, match.start()))
             start = match.end()
@@ -176,8 +176,8 @@ class EntityParser:
             )
             return None
         name = text[:colon].strip()
-        name_start = text.find(name) if name else 0
         if not (name.isascii() and name.isidentifier()):  # IDENTIFIER, without a match
+            name_start = text.find(name) if name else 0
             self.sink.add(
                 "SL213",
                 f"'{name}' is not a valid field name: use letters, digits and underscores, "
@@ -185,14 +185,16 @@ class EntityParser:
                 span.range(name_start, name_start + len(name)),
             )
             return None
-        rest_start = colon + 1
-        parts = [(rest_start + a, rest_start + b) for a, b in split_top_level(text[rest_start:])]
+        parts = split_top_level(text, colon + 1)
         type_start, type_end = _trim(text, *parts[0])
         field_type = self.field_type(span, type_start, type_end)
         if field_type is None:
             return None
-        whole = span.range()
-        result = trusted[Field](name=name, type=field_type, range=whole)
+        result = trusted[Field](name=name, type=field_type, range=span.range())
+        # A flag (required, unique, read-only...) is set here, as `constraint` and
+        # pydantic's `__setattr__` would set it, without either call: most constraints
+        # are flags, and a spec has thousands.
+        values, fields_set = result.__dict__, result.__pydantic_fields_set__
         listing = False
         for start, end in parts[1:]:
             start, end = _trim(text, start, end)
@@ -202,6 +204,12 @@ class EntityParser:
             if listing and _MORE_NAMES.fullmatch(piece) and piece.lower() not in _KEYWORDS:
                 # 'unique together with order_no, batch': the list goes on
                 result.unique_with.extend(n for n in _SPACES.split(piece) if n != "and")
+                continue
+            flag = _FLAGS.get(piece.lower())  # as `constraint` finds it: no blanks to join
+            if flag is not None:
+                values[flag] = True
+                fields_set.add(flag)
+                listing = False
                 continue
             listing = self.constraint(result, span, start, end, entity)
         return result
@@ -395,8 +403,12 @@ class EntityParser:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and (text[end - 1].isspace() or (end == len(text) and text[end - 1] == ".")):
-        end -= 1
+    """`start` and `end` moved past the blanks around `text[start:end]`, and past a full
+    stop that ends `text` (then past the blanks before it)."""
+    stripped = text[start:end].lstrip()
+    start = end - len(stripped)
+    if stripped:
+        if end == len(text) and stripped[-1] == ".":
+            stripped = stripped[:-1]
+        end = start + len(stripped.rstrip())
     return start, end

@@ -217,6 +217,10 @@ class SpecParser:
         return texts
 
     def flag_prose_requirements(self, span: Span) -> None:
+        if not _REQUIREMENT_LANGUAGE.search(span.text):
+            # No sentence can hold what the whole text does not: a sentence is a piece of
+            # it between full stops (or ends), so its words have the same boundaries.
+            return
         for sentence in sentences(span):
             if _REQUIREMENT_LANGUAGE.search(sentence.text):
                 self.sink.add(
