@@ -143,9 +143,7 @@ async def test_the_clean_library_app_passes_with_its_figures(
     ctx = await context(store, ir, library_app, tmp_path)
     events: list[RunEvent] = []
     ctx.bus.subscribe(events.append)
-    began = time.perf_counter()
     outcome = await phase(mypy_cache).run(ctx)
-    took = time.perf_counter() - began
 
     assert outcome.status == "passed", outcome.message
     checks = outcome.detail["checks"]
@@ -167,8 +165,6 @@ async def test_the_clean_library_app_passes_with_its_figures(
     assert await store.list_validations("run-1") == []
     progress = [e for e in events if isinstance(e, PhaseProgressed)]
     assert [(e.phase, e.done, e.total) for e in progress] == [(9, n, 5) for n in range(1, 6)]
-    # the checks ran side by side: the whole phase takes little more than the suite
-    assert took < checks["tests"]["seconds"] + 15
     # nothing was written into the app (no caches, no database, no bytecode)
     assert not list(library_app.rglob("__pycache__"))
     assert not list(library_app.glob(".*cache*"))
