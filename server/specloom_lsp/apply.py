@@ -52,6 +52,24 @@ def can_apply(server: SpecloomLanguageServer) -> tuple[bool, str]:
     return True, ""
 
 
+async def send_edit(
+    server: SpecloomLanguageServer, edit: types.WorkspaceEdit, label: str
+) -> tuple[bool, str]:
+    """Send one `workspace/applyEdit`: whether the client applied it, else why not (it
+    refused, did not answer within APPLY_TIMEOUT, or the request failed)."""
+    params = types.ApplyWorkspaceEditParams(edit=edit, label=label)
+    try:
+        result = await asyncio.wait_for(server.workspace_apply_edit_async(params), APPLY_TIMEOUT)
+    except TimeoutError:
+        return False, f"the client did not answer workspace/applyEdit in {APPLY_TIMEOUT:.0f} s"
+    except Exception as error:
+        return False, f"workspace/applyEdit failed: {error}"
+    if not result.applied:
+        reason = result.failure_reason or "no reason given"
+        return False, f"the client did not apply the edit: {reason}"
+    return True, ""
+
+
 def can_delete(server: SpecloomLanguageServer) -> bool:
     workspace = server.client_capabilities.workspace
     edit = workspace.workspace_edit if workspace else None
@@ -99,7 +117,7 @@ class EditorCommitter:
             except UnicodeDecodeError:
                 able, why = False, "a generated file is not UTF-8 text"
         if able:
-            applied, why = await self._apply(edit)
+            applied, why = await send_edit(self.server, edit, LABEL)
             if applied:
                 self.how = "applyEdit"
                 self.not_saved = [c.path for c in changes if not _on_disk(c)]
@@ -180,21 +198,6 @@ class EditorCommitter:
         if can_delete(self.server):
             document_changes.extend(deletes)
         return types.WorkspaceEdit(document_changes=document_changes)
-
-    async def _apply(self, edit: types.WorkspaceEdit) -> tuple[bool, str]:
-        params = types.ApplyWorkspaceEditParams(edit=edit, label=LABEL)
-        try:
-            result = await asyncio.wait_for(
-                self.server.workspace_apply_edit_async(params), APPLY_TIMEOUT
-            )
-        except TimeoutError:
-            return False, f"the client did not answer workspace/applyEdit in {APPLY_TIMEOUT:.0f} s"
-        except Exception as error:
-            return False, f"workspace/applyEdit failed: {error}"
-        if not result.applied:
-            reason = result.failure_reason or "no reason given"
-            return False, f"the client did not apply the edit: {reason}"
-        return True, ""
 
     def report(self, result: CommitResult | None) -> dict[str, Any]:
         """The output part of the command's summary; publishes the conflicts."""

@@ -53,7 +53,6 @@ TITLE = "Formalize with Claude"
 KIND = types.CodeActionKind.RefactorRewrite
 PROSE_CODES = frozenset({"SL101", "SL104", "SL105"})
 """The compiler's codes for prose it did not compile."""
-APPLY_TIMEOUT = 30.0
 TICK = 1.0  # seconds between progress reports while the model answers
 
 
@@ -233,7 +232,7 @@ class Formalizer:
             raise JsonRpcInvalidParams(f"{COMMAND}: cannot read {path}: {error}") from None
 
     async def _apply(self, uri: str, version: int | None, old: str, new: str) -> tuple[bool, str]:
-        from specloom_lsp.apply import whole_text_range
+        from specloom_lsp.apply import send_edit, whole_text_range
 
         workspace = self.server.client_capabilities.workspace
         if workspace is None or not workspace.apply_edit:
@@ -247,20 +246,7 @@ class Formalizer:
             )
         else:
             changes = types.WorkspaceEdit(changes={uri: [edit]})
-        try:
-            answer = await asyncio.wait_for(
-                self.server.workspace_apply_edit_async(
-                    types.ApplyWorkspaceEditParams(edit=changes, label=TITLE)
-                ),
-                APPLY_TIMEOUT,
-            )
-        except TimeoutError:
-            return False, f"the client did not answer workspace/applyEdit in {APPLY_TIMEOUT:.0f} s"
-        except Exception as error:
-            return False, f"workspace/applyEdit failed: {error}"
-        if not answer.applied:
-            return False, answer.failure_reason or "the client refused the edit"
-        return True, ""
+        return await send_edit(self.server, changes, TITLE)
 
     def failed(
         self, message: str, kind: types.MessageType = types.MessageType.Error
