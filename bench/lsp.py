@@ -406,6 +406,17 @@ def phase_times(run: Any) -> str:
     return " ".join(parts)
 
 
+def phase_messages(run: Any, numbers: tuple[int, ...]) -> str:
+    """What the given phases of a run reported: "6: 46 files ...; 9: 40 tests ..."."""
+    if not isinstance(run, dict):
+        return ""
+    return "; ".join(
+        f"{phase.get('number')}: {phase.get('message') or phase.get('summary') or ''}"
+        for phase in run.get("phases") or []
+        if phase.get("number") in numbers
+    )
+
+
 def _record(stdout: str) -> Any:
     try:
         return json.loads(stdout)
@@ -518,6 +529,7 @@ async def bench_regenerate(edits: int, spec_name: str, work: Path) -> Section:
     times: list[float] = []
     statuses: list[str] = []
     phases: list[str] = []
+    messages: list[str] = []
     try:
         await open_spec(server, uri, text)
         first, status = await lsp_generate(server, uri)
@@ -547,6 +559,7 @@ async def bench_regenerate(edits: int, spec_name: str, work: Path) -> Section:
             times.append((time.perf_counter() - clock) * 1000)
             statuses.append(outcome(reply.result))
             phases.append(phase_times(reply.result))
+            messages.append(phase_messages(reply.result, (6, 9)))
     finally:
         await server.stop()
     section.rows.append(
@@ -559,6 +572,7 @@ async def bench_regenerate(edits: int, spec_name: str, work: Path) -> Section:
     )
     section.notes.append(f"runs: {'; '.join(statuses)}")
     section.notes.extend(f"run {n + 1} phase ms: {line}" for n, line in enumerate(phases))
+    section.notes.extend(f"run {n + 1}: {line}" for n, line in enumerate(messages))
     return section
 
 

@@ -122,7 +122,17 @@ def test_the_conftest_builds_fresh_tables_and_the_fixtures() -> None:
     text = render_conftest(ir)
     compile(text, "conftest.py", "exec")
     assert 'os.environ.setdefault("DATABASE_URL"' in text
-    for fixture in ("def tables()", "def empty_tables(tables: None)", "def client()", "def db()"):
+    fixtures = (
+        "def tables()",
+        "def empty_tables(tables: None)",
+        "def running_app(tables: None)",
+        "def client(running_app: TestClient)",
+        "def db()",
+    )
+    for fixture in fixtures:
         assert fixture in text
+    # the app starts once for the run; each test gets it without an earlier test's cookies
+    assert '@pytest.fixture(scope="session")\ndef running_app' in text
+    assert "running_app.cookies.clear()" in text
     assert "Base.metadata.drop_all(engine)" in text
     assert "RESTART IDENTITY CASCADE" in text

@@ -367,11 +367,15 @@ async def test_a_suite_that_cannot_run_is_a_finding(library_app: Path, tmp_path:
 
 
 async def test_cancelling_the_run_stops_the_suite(library_app: Path, tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    shutil.copytree(library_app, app)
+    # a test that would hold the suite for a minute: the cancellation must cut it short
+    (app / "tests" / "test_slow.py").write_text(
+        "import time\n\n\ndef test_slow() -> None:\n    time.sleep(60)\n", encoding="utf-8"
+    )
     cancel = CancelToken()
     running = asyncio.ensure_future(
-        check_tests(
-            library_app, sys.executable, "sqlite:///" + str(tmp_path / "t.db"), cancel=cancel
-        )
+        check_tests(app, sys.executable, "sqlite:///" + str(tmp_path / "t.db"), cancel=cancel)
     )
     await asyncio.sleep(1.0)
     began = time.perf_counter()

@@ -8,6 +8,7 @@ run has already done keep their ids.
 
 from __future__ import annotations
 
+import time
 from abc import abstractmethod
 
 from specloom.pipeline.events import (
@@ -26,6 +27,7 @@ from specloom.plan.model import Task
 from specloom.plan.planner import plan_tasks
 from specloom.plan.render import plan_json, plan_markdown
 from specloom.spec.compiler import analyse_spec, parse_spec
+from specloom.store.base import RunStore
 
 
 class Ingestion(Phase):
@@ -140,6 +142,7 @@ class TaskPhase(Phase):
         position = {record.task_id: i for i, record in enumerate(ctx.run.tasks)}
 
         reported = [ctx.percent(self.number, 0.0)]
+        writes = TaskWrites(ctx.store, run_id)
 
         async def listen(record: TaskRecord, what: str) -> None:
             snapshot = record.model_copy()
@@ -149,7 +152,7 @@ class TaskPhase(Phase):
                 position[record.task_id] = len(ctx.run.tasks)
                 ctx.run.tasks.append(snapshot)
             if what != "progressed":
-                await ctx.store.save_task(run_id, record)
+                await writes.note(snapshot)
             done = len(ctx.done_tasks) + (what == "finished" and record.status == "passed")
             # tasks run side by side: a start may be heard after a later finish
             percent = max(ctx.percent(self.number, done / total), reported[0])
@@ -212,7 +215,35 @@ class TaskPhase(Phase):
         except TaskFailed as failure:
             ctx.run.failed_task = failure.task_id
             return PhaseOutcome("failed", str(failure))
+        finally:
+            await writes.flush()
         return PhaseOutcome("passed", f"{len(records)} tasks run, {len(ctx.done_tasks)} done")
+
+
+class TaskWrites:
+    """Task records on their way to the run store: written together, at most one
+    transaction every `interval` seconds while the tasks run (a write per task start and
+    finish cost more than rendering the task), the rest when the phase ends."""
+
+    def __init__(self, store: RunStore, run_id: str, interval: float = 0.1) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.interval = interval
+        self.pending: dict[str, TaskRecord] = {}
+        self.last = 0.0
+
+    async def note(self, record: TaskRecord) -> None:
+        self.pending[record.task_id] = record
+        if time.monotonic() - self.last >= self.interval:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        batch = list(self.pending.values())
+        self.pending.clear()
+        self.last = time.monotonic()
+        await self.store.save_tasks(self.run_id, batch)
 
 
 def _unavailable(number: int, key: str, name: str) -> UnavailablePhase:
@@ -245,7 +276,7 @@ def _verify_loop() -> list[Phase]:
     from specloom.verify.repair import Repair
     from specloom.verify.validation import Validation
 
-    return [Deployment(), Repair(), Validation(), HealthCheck()]
+    return [Deployment(), Repair(), Validation(launch_app=True), HealthCheck()]
 
 
 def default_phases(code_generation: Phase | None = None) -> list[Phase]:

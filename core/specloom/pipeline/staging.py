@@ -35,8 +35,9 @@ class OutsideOutput(ValueError):
     """A path that would land outside the output directory."""
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old content or the new, never a part."""
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write a file so that readers see the old content or the new, never a part;
+    `durable`: on disk (fsync) before it replaces the old one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -48,7 +49,8 @@ def atomic_write(path: Path, data: bytes) -> None:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -158,7 +160,9 @@ class Staging:
     def write(self, relative: str, data: bytes | str) -> Path:
         content = data.encode("utf-8") if isinstance(data, str) else data
         target = self._inside(self.root, relative)
-        atomic_write(target, content)
+        # the staging tree is scratch (a resumed run renders it again): no fsync; the
+        # commit into the output directory is durable
+        atomic_write(target, content, durable=False)
         return target
 
     def files(self) -> list[str]:

@@ -6,6 +6,7 @@ workspace's `.specloom/`) and on PostgreSQL (asyncpg).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from specloom.pipeline.records import (
@@ -43,6 +44,9 @@ class RunStore(Protocol):
 
     async def save_task(self, run_id: str, task: TaskRecord) -> None:
         """Insert or update the task record (by run and task id)."""
+
+    async def save_tasks(self, run_id: str, tasks: Sequence[TaskRecord]) -> None:
+        """`save_task` for several records, in one transaction."""
 
     async def save_plan(self, run_id: str, plan: Plan) -> None:
         """Keep the plan of a run: its JSON, one row per task and one per wave (level)."""

@@ -156,6 +156,14 @@ class SqlRunStore:
         async with self._run_session(run_id) as session:
             await session.execute(upsert(self._dialect, TaskRow, _TASK_KEYS, columns), values)
 
+    async def save_tasks(self, run_id: str, tasks: Sequence[TaskRecord]) -> None:
+        if not tasks:
+            return
+        values = [rows.task_values(run_id, task) for task in tasks]
+        columns = [k for k in values[0] if k not in _TASK_KEYS]
+        async with self._run_session(run_id) as session:
+            await session.execute(upsert(self._dialect, TaskRow, _TASK_KEYS, columns), values)
+
     async def get_run(self, run_id: str) -> RunRecord | None:
         async with self._session(write=False) as session:
             row = await session.get(RunRow, run_id)

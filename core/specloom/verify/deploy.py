@@ -401,6 +401,7 @@ class Deployment(Phase):
             python=environment.python,
             database_url=database_url,
             cleanups=list(cleanups),
+            pycache=ctx.workspace / ".specloom" / "cache" / "pycache",
         )
         seconds = round(time.perf_counter() - began, 3)
         where = {

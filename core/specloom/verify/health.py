@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import re
 import signal
 import socket
@@ -75,6 +76,28 @@ class HealthResult:
         }
 
 
+@dataclass
+class Launched:
+    """The app started under uvicorn for a health check, not yet called."""
+
+    process: sandbox.Running
+    port: int
+    stdout: _Output
+    stderr: _Output
+    iteration: int  # the verify pass (`VerifyState.iteration`) whose files it runs
+
+    async def stop(self) -> None:
+        """Kill it with its process group (uvicorn's graceful shutdown on SIGTERM takes
+        0.1-0.2 s and is not what the check is about), and stop its output readers."""
+        await sandbox.stop(self.process, grace=0.0)
+        if self.process.returncode is None:  # pragma: no cover - stop waits for the kill
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await self.process.wait()
+        await self.stdout.close()
+        await self.stderr.close()
+
+
 class _Output:
     """The last lines a process wrote on one stream, read as they come (a pipe never
     fills up and blocks the app)."""
@@ -135,37 +158,46 @@ class HealthChecker:
         self.hints = hints_from_ir(ir)
         self.result = HealthResult()
 
-    async def check(self) -> HealthResult:
-        """Start the app, call it, stop it. Raises Cancelled (the app stopped first)."""
+    async def launch(self) -> Launched:
+        """Start the app under uvicorn (forked from the warm interpreter when there is
+        one); `check` then calls it. Raises OSError when it cannot be started."""
+        port = free_port()
+        argv = [self.state.python, "-c", BOOT, "app.main:app", "--host", "127.0.0.1"]
+        argv += ["--port", str(port), "--no-access-log"]
+        process = await sandbox.start(
+            argv,
+            cwd=self.state.app_dir,
+            env={"DATABASE_URL": self.state.database_url},
+            limits=dataclasses.replace(self.settings.app_limits, pycache=self.state.pycache),
+            warm=True,
+        )
+        return Launched(
+            process, port, _Output(process.stdout), _Output(process.stderr), self.state.iteration
+        )
+
+    async def check(self, launched: Launched | None = None) -> HealthResult:
+        """Call the app, started here or already (`launched`: by phase 9, on the files
+        it validated), then stop it. Raises Cancelled (the app stopped first)."""
         import httpx
 
         began = time.perf_counter()
-        port = free_port()
-        self.result.port = port
-        argv = [self.state.python, "-c", BOOT, "app.main:app", "--host", "127.0.0.1"]
-        argv += ["--port", str(port), "--no-access-log"]
-        try:
-            process = await sandbox.start(
-                argv,
-                cwd=self.state.app_dir,
-                env={"DATABASE_URL": self.state.database_url},
-                limits=self.settings.app_limits,
-                warm=True,
-            )
-        except OSError as error:  # no such interpreter or directory
-            self._add(
-                Finding(
-                    check="health",
-                    kind="exited",
-                    message=f"the app could not be started: {error}",
-                    detail={"argv": argv},
+        if launched is None:
+            try:
+                launched = await self.launch()
+            except OSError as error:  # no such interpreter or directory
+                self._add(
+                    Finding(
+                        check="health",
+                        kind="exited",
+                        message=f"the app could not be started: {error}",
+                        detail={"argv": [self.state.python, "-c", BOOT, "app.main:app"]},
+                    )
                 )
-            )
-            self.result.seconds = time.perf_counter() - began
-            return self.result
-        self.result.pid = process.pid
-        stdout, stderr = _Output(process.stdout), _Output(process.stderr)
-        base = f"http://127.0.0.1:{port}"
+                self.result.seconds = time.perf_counter() - began
+                return self.result
+        process, stderr = launched.process, launched.stderr
+        self.result.port, self.result.pid = launched.port, process.pid
+        base = f"http://127.0.0.1:{launched.port}"
         try:
             async with httpx.AsyncClient(
                 base_url=base, timeout=self.settings.request_seconds
@@ -182,18 +214,9 @@ class HealthChecker:
                         )
                     )
         finally:
-            await self._stop(process)
-            await stdout.close()
-            await stderr.close()
+            await launched.stop()
             self.result.seconds = time.perf_counter() - began
         return self.result
-
-    async def _stop(self, process: sandbox.Running) -> None:
-        await sandbox.stop(process)
-        if process.returncode is None:  # pragma: no cover - stop waits for the kill
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
 
     # --- the steps ---------------------------------------------------------------------
 
@@ -465,7 +488,11 @@ class HealthCheck(Phase):
             )
 
         checker = HealthChecker(state, ctx.settings.verify, ctx.ir, ctx.cancel, progress)
-        result = await checker.check()
+        launched, state.launched = state.launched, None
+        if launched is not None and launched.iteration != state.iteration:
+            await launched.stop()  # started on files that a repair has changed since
+            launched = None
+        result = await checker.check(launched)
         state.report("health", result.findings, **result.figures())
         for finding in result.findings:
             await ctx.store.save_validation(

@@ -30,6 +30,9 @@ INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYST
 class Limits:
     seconds: float = 300.0
     memory_mb: int = 4096  # address space of each process
+    # where the process keeps byte-compiled files (PYTHONPYCACHEPREFIX: a tree mirroring
+    # the sources' absolute paths), never beside the sources; None: it writes none
+    pycache: Path | None = None
 
 
 @dataclass
@@ -65,10 +68,17 @@ class Running(Protocol):
     def kill(self) -> None: ...
 
 
-def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of a sandboxed process: the inherited basics, then `extra`."""
+def clean_environment(
+    extra: Mapping[str, str] | None = None, pycache: Path | None = None
+) -> dict[str, str]:
+    """The environment of a sandboxed process: the inherited basics, then `extra`.
+    Byte-compiled files go under `pycache` when one is given, else nowhere (the app's
+    directory is never written)."""
     env = {name: os.environ[name] for name in INHERITED if name in os.environ}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if pycache is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
     return env
@@ -97,13 +107,16 @@ async def start(
         if zygote is not None:
             with contextlib.suppress(OSError):
                 return await zygote.spawn(
-                    argv[1:], Path(cwd).resolve(), clean_environment(env), limits.memory_mb
+                    argv[1:],
+                    Path(cwd).resolve(),
+                    clean_environment(env, limits.pycache),
+                    limits.memory_mb,
                 )
     pipe = asyncio.subprocess.PIPE if capture else asyncio.subprocess.DEVNULL
     return await asyncio.create_subprocess_exec(
         *argv,
         cwd=cwd,
-        env=clean_environment(env),
+        env=clean_environment(env, limits.pycache),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=pipe,
         stderr=pipe,

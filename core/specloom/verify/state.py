@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specloom.verify.findings import Check, Finding
+
+if TYPE_CHECKING:
+    from specloom.verify.health import Launched
 
 
 @dataclass
@@ -17,6 +20,11 @@ class VerifyState:
     reference: dict[str, str] = field(default_factory=dict)  # path -> text as generated
     python: str = ""  # the interpreter that runs the app and its checks (phase 7)
     database_url: str = ""  # the app's DATABASE_URL (phase 7)
+    # where the app's processes keep byte-compiled files: the workspace's cache, so that
+    # a module that did not change is not compiled again on the next run (phase 7)
+    pycache: Path | None = None
+    # the app started for phase 10 while phase 9 validated the same files (or None)
+    launched: Launched | None = None
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     findings: dict[Check, list[Finding]] = field(default_factory=dict)
     summary: dict[Check, dict[str, Any]] = field(default_factory=dict)  # figures per check

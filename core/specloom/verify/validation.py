@@ -15,6 +15,7 @@ in the run store. The phase passes only when no check has an error finding.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Coroutine
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,8 @@ from specloom.verify.checks.suite import check_tests
 from specloom.verify.checks.syntax import check_syntax
 from specloom.verify.checks.typecheck import check_mypy
 from specloom.verify.findings import Finding
+from specloom.verify.health import HealthChecker, Launched
+from specloom.verify.state import VerifyState
 from specloom.verify.traceindex import TraceIndex
 
 if TYPE_CHECKING:
@@ -72,8 +75,12 @@ def mypy_cache(ctx: RunContext) -> Path:
 class Validation(Phase):
     number, key, name = 9, "validation", "validation"
 
-    def __init__(self, mypy_cache: Callable[[RunContext], Path] = mypy_cache) -> None:
+    def __init__(
+        self, mypy_cache: Callable[[RunContext], Path] = mypy_cache, launch_app: bool = False
+    ) -> None:
         self.mypy_cache = mypy_cache
+        # start the app for the health check (phase 10) while the checks run
+        self.launch_app = launch_app
 
     async def run(self, ctx: RunContext) -> PhaseOutcome:
         state = ctx.verify
@@ -84,7 +91,7 @@ class Validation(Phase):
         ctx.cancel.raise_if_cancelled()
         app_dir = state.app_dir
         python = state.python
-        limits = ctx.settings.verify.check_limits
+        limits = dataclasses.replace(ctx.settings.verify.check_limits, pycache=state.pycache)
         trace = TraceIndex.load(app_dir)
         common: dict[str, Any] = {"limits": limits, "cancel": ctx.cancel, "trace": trace}
         cache_dir = self.mypy_cache(ctx)
@@ -98,6 +105,7 @@ class Validation(Phase):
             tests_of(ctx, app_dir, python, state.database_url, trace, common),
             check_compliance(app_dir, python, ctx.ir, state.database_url, **common),
         ]
+        launching = self._launch(ctx, state)
         done: list[str] = []
 
         async def reported(check: Coroutine[Any, Any, CheckResult]) -> CheckResult:
@@ -115,7 +123,10 @@ class Validation(Phase):
             )
             return result
 
-        results = await asyncio.gather(*map(reported, pending), return_exceptions=True)
+        try:
+            results = await asyncio.gather(*map(reported, pending), return_exceptions=True)
+        finally:
+            await self._launched(state, launching)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -139,8 +150,45 @@ class Validation(Phase):
         if len(findings) > DETAIL_FINDINGS:
             detail["findings_omitted"] = len(findings) - DETAIL_FINDINGS
         if any(f.blocking for f in findings):
+            if state.launched is not None:  # a repair comes next: those files will change
+                launched, state.launched = state.launched, None
+                await launched.stop()
             return PhaseOutcome("failed", summary(checks), detail)
         return PhaseOutcome("passed", summary(checks), detail)
+
+    def _launch(self, ctx: RunContext, state: VerifyState) -> asyncio.Future[Launched] | None:
+        """Start the app for phase 10 now, its start-up overlapping the checks: only on
+        SQLite, where the tests have a database of their own (on PostgreSQL they share
+        the run's, whose tables the app's start-up would create under them)."""
+        if not self.launch_app or not state.database_url.startswith("sqlite"):
+            return None
+        if state.launched is not None:
+            return None
+        checker = HealthChecker(state, ctx.settings.verify, cancel=ctx.cancel)
+        return asyncio.ensure_future(checker.launch())
+
+    async def _launched(
+        self, state: VerifyState, launching: asyncio.Future[Launched] | None
+    ) -> None:
+        """Keep the app started by `_launch` for phase 10; the run's cleanup stops it if
+        phase 10 never takes it."""
+        if launching is None:
+            return
+        try:
+            launched = await launching
+        except (OSError, asyncio.CancelledError):  # phase 10 starts it and reports why not
+            return
+        if state.launched is None:
+            state.launched = launched
+
+            async def stop() -> None:
+                if state.launched is not None:
+                    stopping, state.launched = state.launched, None
+                    await stopping.stop()
+
+            state.cleanups.append(stop)
+        else:  # pragma: no cover - one launch per pass
+            await launched.stop()
 
 
 SHARED_TEST_FILES = ("tests/conftest.py", "tests/factories.py")

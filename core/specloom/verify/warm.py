@@ -35,8 +35,8 @@ from typing import IO
 
 from specloom.verify import zygote_main
 
-# what the generated apps and their tests import; a module the interpreter lacks is
-# left out by the zygote
+# what the generated apps, their tests and the checks (mypy) import; a module the
+# interpreter lacks is left out by the zygote
 PRELOAD = (
     "fastapi",
     "fastapi.responses",
@@ -61,6 +61,8 @@ PRELOAD = (
     "uvicorn.server",
     "pytest",
     "_pytest.junitxml",
+    "mypy.main",
+    "mypy.build",
 )
 READY_SECONDS = 30.0  # a zygote that has not imported its modules by then is given up
 MEMORY_MB = 4096  # the zygote's own address space; each child lowers its own

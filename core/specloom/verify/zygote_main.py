@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -85,6 +86,9 @@ def _run(request: dict[str, Any]) -> int:
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update({str(k): str(v) for k, v in request["env"].items()})
+    # what the interpreter reads from these two at start-up, a fork must set itself
+    sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
+    sys.pycache_prefix = os.environ.get("PYTHONPYCACHEPREFIX") or None
     _limit_memory(int(request["memory_mb"]))
     sys.path[0] = cwd
     try:
@@ -146,6 +150,10 @@ def serve(path: str, memory_mb: int, preload: list[str]) -> None:
     for name in preload:
         with contextlib.suppress(Exception):
             __import__(name)
+    # what is imported now lives as long as every child: out of the collector's sight, a
+    # child's collections skip it (and its pages stay shared with the zygote's)
+    gc.collect()
+    gc.freeze()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)

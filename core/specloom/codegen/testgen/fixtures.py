@@ -1,7 +1,7 @@
 """`tests/conftest.py` of the generated app: a database per test run (DATABASE_URL when
 set, else a SQLite file in a temporary directory) whose tables are made once and
-emptied for every test, a client on the app and a session for arranging and reading
-back records."""
+emptied for every test, a client on the app (started once) and a session for arranging
+and reading back records."""
 
 from __future__ import annotations
 
@@ -58,13 +58,21 @@ def empty_tables(tables: None) -> Iterator[None]:
     yield
 
 
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    """A client on the application."""
+@pytest.fixture(scope="session")
+def running_app(tables: None) -> Iterator[TestClient]:
+    """The application, started once for the test run (its lifespan runs once; a
+    client per test would start it, and a thread for it, in every test)."""
     from app.main import app
 
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client(running_app: TestClient) -> TestClient:
+    """A client on the application, with no cookie left by an earlier test."""
+    running_app.cookies.clear()
+    return running_app
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Check 4, tests: the generated pytest suite, with the app's interpreter and database.
 
-`<python> -m pytest -q -p no:cacheprovider --junitxml=<report>` runs in the app's
+`<python> -m pytest -q -p no:cacheprovider ... --junitxml=<report>` runs in the app's
 directory with `DATABASE_URL` set and no plugin loaded from the environment
 (`PYTEST_DISABLE_PLUGIN_AUTOLOAD`), forked from the interpreter's zygote when it has
 one (`specloom.verify.warm`). The results come from the JUnit XML report only,
@@ -13,6 +13,7 @@ start, or ran out of time) is a finding too.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -36,7 +37,20 @@ from specloom.verify.findings import Finding, Span
 from specloom.verify.sandbox import Limits
 from specloom.verify.traceindex import Located, TraceIndex
 
-PYTEST = ("-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1")
+# no cache written into the app; no collection of the whole heap at the end to find
+# exceptions raised in `__del__` (pytest's unraisableexception plugin: 0.1 s, and what
+# it finds are warnings, which this check does not read)
+PYTEST = (
+    "-m",
+    "pytest",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:unraisableexception",
+    "-o",
+    "junit_family=xunit1",
+)
 
 
 @dataclass
@@ -220,6 +234,12 @@ def figures_of(report: Report, seconds: float) -> dict[str, Any]:
     }
 
 
+def memory_directory() -> str | None:
+    """A tmpfs for scratch files (`/dev/shm` on Linux), or None for the default."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 async def check_tests(
     app_dir: Path,
     python: str,
@@ -233,14 +253,19 @@ async def check_tests(
     """Run the app's test suite (or only `paths`, relative to the app) and read its
     JUnit report."""
     trace = trace if trace is not None else TraceIndex.load(app_dir)
-    scratch = Path(tempfile.mkdtemp(prefix="specloom-tests-"))
+    scratch = Path(tempfile.mkdtemp(prefix="specloom-tests-", dir=memory_directory()))
     try:
         junit = scratch / "junit.xml"
         argv = [python, *PYTEST, f"--junitxml={junit}", *paths]
         # the suite alone, with no pytest plugin the interpreter happens to have (the
         # generated tests need none, and a plugin may slow it or change what it does)
         env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-        if database_url:
+        if database_url.startswith("sqlite"):
+            # the tests empty their tables before each test: a SQLite file of their own
+            # (the app's keeps its data), in memory where the machine has a tmpfs (each
+            # commit's fsync costs milliseconds on a disk)
+            env["DATABASE_URL"] = f"sqlite:///{scratch / 'tests.db'}"
+        elif database_url:
             env["DATABASE_URL"] = database_url
         completed = await sandbox.run(
             argv, app_dir, env=env, limits=limits, cancel=cancel, warm=True

@@ -1,6 +1,7 @@
 """Check 3, mypy: `<python> -m mypy -O json .` in the app's directory, with the app's
-interpreter (it has the libraries the app imports); the app's `pyproject.toml`
-configures mypy (strict, the pydantic plugin).
+interpreter (it has the libraries the app imports), forked from its warm interpreter
+when it has one; the app's `pyproject.toml` configures mypy (strict, the pydantic
+plugin).
 
 mypy (1.11 and later) prints one JSON object per line: `file` (relative), `line`
 (1-based), `column` (0-based), `end_line`, `end_column`, `message`, `hint`, `code` and
@@ -103,7 +104,7 @@ async def check_mypy(
         argv += ["--cache-dir", str(cache_dir)]
     else:
         argv += ["--cache-dir", "/dev/null"]  # nothing written into the app
-    completed = await sandbox.run([*argv, "."], app_dir, limits=limits, cancel=cancel)
+    completed = await sandbox.run([*argv, "."], app_dir, limits=limits, cancel=cancel, warm=True)
     if missing_module(completed, "mypy"):
         finding = Finding(
             check="mypy",
