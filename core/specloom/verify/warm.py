@@ -43,6 +43,8 @@ PRELOAD = (
     "fastapi.testclient",
     "starlette.testclient",
     "pydantic",
+    "pydantic.v1",  # FastAPI imports it on the first route, to tell v1 models apart
+    "pydantic.functional_serializers",
     "email_validator",
     "sqlalchemy",
     "sqlalchemy.orm",
