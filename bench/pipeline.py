@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,12 @@ class MemoryStore:
 
     async def save_task(self, run_id: str, task: TaskRecord) -> None:
         return None
+
+    async def save_tasks(self, run_id: str, tasks: Sequence[TaskRecord]) -> None:
+        return None
+
+    async def list_validations(self, run_id: str) -> list[ValidationRecord]:
+        return []
 
     async def save_plan(self, run_id: str, plan: Plan) -> None:
         self.plans[run_id] = plan
