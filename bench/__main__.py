@@ -13,6 +13,8 @@ BENCHMARKS = {
     "verify": ("bench.verify", "phases 7-10 on generated apps against their suites alone"),
     "lsp": ("bench.lsp", "the language server over stdio: start-up, edits, requests, generate"),
     "retrieval": ("bench.retrieval", "pattern retrieval on the embedded vector stores"),
+    "recall": ("bench.recall", "the pattern bank's embedders on a labelled retrieval set"),
+    "learning": ("bench.learning", "phase 11's share of a trusted run, and opening the library"),
 }
 
 

@@ -37,6 +37,10 @@ from specloom.plan.model import Plan, Task
 TRACE_FILE = "specloom-trace.json"
 
 
+UNSHARED = frozenset({"app", "infra"})
+"""Task kinds whose code is never reused from a pattern bank (see `Generator._recall`)."""
+
+
 @dataclass
 class Generator:
     """Renders a plan's tasks into a tree of files (path -> text), in memory."""
@@ -51,6 +55,13 @@ class Generator:
     workers: int = field(default_factory=worker_count)
 
     def __post_init__(self) -> None:
+        self.stored: dict[str, Rendered] = {}
+        """task id -> a pattern of the workspace's library for it (phase 6 fills it)"""
+        self.rendered: dict[str, Rendered] = {}
+        """task id -> what the task produced, rendered or reused"""
+        self.reused: dict[str, str] = {}
+        """task id -> where its code came from when it was not rendered: `memory` (this
+        process rendered the same task before) or `library` (a stored pattern)"""
         self.test_modules = TestModules(self.ir)
         self.recalled: dict[str, Rendered | None] | None = None  # tests tasks, asked ahead
         self.index = PlanIndex.of(self.ir)
@@ -74,13 +85,11 @@ class Generator:
         if self.recalled is None:
             self.render_tests_ahead()
         assert self.recalled is not None
-        if task.id in self.recalled:
-            rendered = self.recalled.pop(task.id)
-        else:
-            rendered = self.bank.recall(task)
+        rendered = self.recalled.pop(task.id) if task.id in self.recalled else self._recall(task)
         if rendered is None:
             rendered = self.renderers[task.kind](task)
             self.bank.remember(task, rendered)
+        self.rendered[task.id] = rendered
         written = []
         for path, text in rendered.files:
             self.files[path] = text
@@ -99,11 +108,28 @@ class Generator:
         for task in self.plan.tasks:
             if task.kind != "tests" or task.id in self.recalled:
                 continue
-            recalled = self.bank.recall(task)
+            recalled = self._recall(task)
             self.recalled[task.id] = recalled
             if recalled is None and _test_module(task) is not None:
                 jobs.append((task.subject, task.requirement_ids))
         self.test_modules.start(jobs, self.workers)
+
+    def _recall(self, task: Task) -> Rendered | None:
+        """What the task produced before: in this process, else in the library. The
+        shell's tasks (`app`, `infra`) are always rendered: they read more of the spec
+        than their signatures say (the title, every entity for the factories, every
+        router for `main.py`), and they are quick."""
+        if task.kind in UNSHARED:
+            return None
+        found = self.bank.recall(task)
+        if found is not None:
+            self.reused[task.id] = "memory"
+            return found
+        found = self.stored.get(task.id)
+        if found is not None:
+            self.reused[task.id] = "library"
+            self.bank.remember(task, found)
+        return found
 
     def place_part(self, task: Task, part: Part) -> str:
         """Put a handler or a rule check into its module and render the module again from

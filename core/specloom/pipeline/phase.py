@@ -68,6 +68,13 @@ class RunContext:
     generated: dict[str, str] = field(default_factory=dict)  # path -> text as generated
     verify: VerifyState | None = None
     mode: Mode = "generate"
+    rendered: dict[str, Any] = field(default_factory=dict)
+    """task id -> what phase 6 produced for it (`specloom.codegen.bank.Rendered`)"""
+    library: Any = None
+    """the workspace's pattern library (`specloom.patterns.bank.PatternLibrary`), opened
+    by phase 6 for the run, or None"""
+    library_problem: str = ""
+    """why there is no library for the run (off, or a store that could not be opened)"""
     affected: Affected | None = None
     """What this generation changed since the last verified one (None: everything is
     verified, as on a first run)."""

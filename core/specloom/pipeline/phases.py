@@ -279,6 +279,12 @@ def _verify_loop() -> list[Phase]:
     return [Deployment(), Repair(), Validation(launch_app=True), HealthCheck()]
 
 
+def _learning() -> Phase:
+    from specloom.patterns.learning import Learning
+
+    return Learning()
+
+
 def default_phases(code_generation: Phase | None = None) -> list[Phase]:
     """The 11 phases in order. A long-lived caller (the language server) passes its own
     `code_generation` phase, which keeps its pattern bank and baselines across runs."""
@@ -290,5 +296,5 @@ def default_phases(code_generation: Phase | None = None) -> list[Phase]:
         Graph(),
         code_generation or _code_generation(),
         *_verify_loop(),
-        _unavailable(11, "learning", "learning"),
+        _learning(),
     ]

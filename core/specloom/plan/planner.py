@@ -149,6 +149,29 @@ class Planner:
         texts += self.rule_statuses(self.index.rules_touching(touched))
         return texts + self.entity_texts(touched)
 
+    def arranged_texts(self, names: Iterable[str]) -> list[str]:
+        """What a test module reads to arrange its records: every entity it must create
+        first (the references of `names`, followed to the end) and the rules on them;
+        an edit of any of those changes the records the tests build."""
+        seen: list[str] = []
+        todo = [name for name in names if name in self.index.entities]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.append(name)
+            for field in self.index.entities[name].fields:
+                target = field.type.entity
+                if field.type.kind == "reference" and target in self.index.entities:
+                    todo.append(target)
+        arranged = sorted(seen)
+        rules = self.rule_statuses(self.index.rules_touching(arranged))
+        rule_contents = [
+            constraint("rule", content(rule)) for rule in self.index.rules_touching(arranged)
+        ]
+        entities = self.entity_texts(arranged)
+        return [constraint("arranged", arranged), *entities, *rules, *rule_contents]
+
     def rule_texts(self, rule: Rule) -> list[str]:
         return [
             constraint("rule", content(rule)),
@@ -284,12 +307,18 @@ class Planner:
                 f"Tests of flow {flow.id}: {flow.name}",
                 purpose=f"acceptance tests of the flow '{flow.name}': each guard and each effect",
                 domain=self.index.flow_entities(flow),
-                constraints=[errors, *self.flow_texts(flow)],
+                constraints=[
+                    errors,
+                    *self.flow_texts(flow),
+                    *self.arranged_texts(self.index.flow_entities(flow)),
+                ],
                 requirement_ids=flow_requirements(flow, self.index.endpoint_of(flow)),
             )
         if self.index.rules:
             rules = list(self.index.rules.values())
             texts = [errors, *(text for rule in rules for text in self.rule_texts(rule))]
+            touched = [name for rule in rules for name in self.index.rule_entities(rule)]
+            texts += self.arranged_texts(touched)
             self.add(
                 "tests",
                 "rules",
@@ -314,6 +343,7 @@ class Planner:
                 self.entity_text(entity.name),
                 errors,
                 *(self.endpoint_text(e) for e in tested),
+                *self.arranged_texts([entity.name]),
             ],
             requirement_ids=[req for e in tested for req in endpoint_requirements(e)]
             + constraint_ids(entity),

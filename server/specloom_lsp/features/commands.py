@@ -112,6 +112,10 @@ class Commands:
         self.generation: dict[str, Any] = {}
         """spec -> its phase 6, kept across runs: its pattern bank and the baseline of
         the last verified run make the next generation incremental."""
+        self.libraries: dict[str, Any] = {}
+        """workspace -> its pattern library, opened by the first run and kept open (one
+        per workspace: the embedded vector store admits one holder)."""
+        self._opening = asyncio.Lock()
         self.trust = WorkspaceTrust(server)
 
     # --- arguments ------------------------------------------------------------------
@@ -176,8 +180,21 @@ class Commands:
 
         codegen = self.generation.get(spec.key)
         if codegen is None:
-            codegen = self.generation[spec.key] = CodeGeneration()
+            codegen = self.generation[spec.key] = CodeGeneration(libraries=self.library)
         return default_phases(codegen)
+
+    async def library(self, workspace: Path) -> Any:
+        """The workspace's pattern library, opened once and kept."""
+        from specloom.patterns.bank import PatternLibrary
+
+        key = str(workspace.resolve())
+        async with self._opening:
+            library = self.libraries.get(key)
+            if library is None:
+                library = await PatternLibrary.open(workspace)
+                library.persist_in_background = True
+                self.libraries[key] = library
+        return library
 
     # --- one run per spec -----------------------------------------------------------
 
@@ -348,6 +365,12 @@ class Commands:
             except Exception:
                 logger.exception("closing a run store failed")
         self.stores.clear()
+        for library in self.libraries.values():
+            try:
+                await library.close()
+            except Exception:
+                logger.exception("closing a pattern library failed")
+        self.libraries.clear()
 
 
 async def _files_written(store: SqlRunStore, run_id: str) -> list[str]:
