@@ -273,7 +273,7 @@ class MessagesAPI:
         self.upstream = upstream
         self.cassette = cassette
         self.requests: list[Received] = []
-        self._replies: deque[Reply] = deque()
+        self._replies: deque[Reply | Callable[[dict[str, Any]], Reply]] = deque()
         self._lock = threading.Lock()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -283,8 +283,9 @@ class MessagesAPI:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def script(self, *replies: Reply) -> None:
-        """Queue replies, answered in order, one per request."""
+    def script(self, *replies: Reply | Callable[[dict[str, Any]], Reply]) -> None:
+        """Queue replies, answered in order, one per request. A reply may be a function
+        of the request's JSON body (an answer that quotes what was sent)."""
         with self._lock:
             self._replies.extend(replies)
 
@@ -357,6 +358,8 @@ class MessagesAPI:
             return
         with self._lock:
             reply = self._replies.popleft() if self._replies else None
+        if callable(reply):
+            reply = reply(request.body)
         if reply is None:
             reply = error(400, "the stand-in has no scripted reply left")
             reply.headers["x-should-retry"] = "false"

@@ -15,18 +15,22 @@ health again. An attempt that leaves more blocking findings than before is rolle
 one that does not improve ends the loop; at most `repair_attempts` attempts. Every
 attempt is recorded: strategies, files changed (lines added and removed), and its
 effect. A file the generator never wrote (the user's own) is never touched: its
-findings are reported, not repaired. A language-model strategy comes later, behind the
-same `Strategy` interface.
+findings are reported, not repaired.
+
+When the deterministic strategies have nothing left to propose, the language-model
+strategy (`model_repair.py`) is tried once per run, where an API key is configured:
+its patch is applied the same way, and kept only if the app then passes its checks.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 from specloom.pipeline.phase import Phase, PhaseOutcome, RunContext
 from specloom.verify.findings import Finding
@@ -158,7 +162,7 @@ class RestoreImports:
         for finding in findings:
             if not NAME_ERRORS.search(f"{finding.kind} {finding.message}"):
                 continue
-            for path in _paths_of(finding, files):
+            for path in paths_of(finding, files):
                 if not files.differs(path, patch):
                     continue
                 text = files.text(path, patch)
@@ -195,12 +199,12 @@ class RestoreModule:
 
     def propose(self, findings: list[Finding], files: AppFiles, patch: Patch) -> None:
         for finding in findings:
-            for path in _paths_of(finding, files):
+            for path in paths_of(finding, files):
                 if files.differs(path, patch):
                     patch.add(self.name, path, files.reference[path])
 
 
-def _paths_of(finding: Finding, files: AppFiles) -> list[str]:
+def paths_of(finding: Finding, files: AppFiles) -> list[str]:
     """The generated files a finding is about: its own, and those of its requirement's
     code (a failing test points at the code it tests)."""
     paths = [finding.file] if finding.file and files.generated(finding.file) else []
@@ -283,9 +287,17 @@ class Repair(Phase):
         if not findings:
             return PhaseOutcome("skipped", "nothing to repair")
         patch = propose(state, self.strategies)
+        model: dict[str, Any] | None = None
+        if not patch:
+            model = await self._ask_model(ctx, state, findings, patch)
         if not patch:
             message = f"{len(findings)} finding(s) out of reach of the repair strategies"
-            return PhaseOutcome("failed", message, {"attempts": state.attempts})
+            if model is not None and model.get("problem"):
+                message += f"; the language model: {model['problem']}"
+            detail: dict[str, Any] = {"attempts": state.attempts}
+            if model is not None:
+                detail["model"] = model
+            return PhaseOutcome("failed", message, detail)
         before = apply(state, patch)
         attempt: dict[str, Any] = {
             "attempt": len(state.attempts) + 1,
@@ -296,6 +308,8 @@ class Repair(Phase):
             "findings_before": len(findings),
             "effect": "pending",
         }
+        if model is not None:
+            attempt["model"] = model
         state.attempts.append(attempt)
         state.undo = before
         state.findings_before = {check: list(found) for check, found in state.findings.items()}
@@ -318,6 +332,13 @@ class Repair(Phase):
             last = state.attempts[-1]
             after = len(state.blocking())
             last["findings_after"] = after
+            if "model" in last["strategies"] and not state.clean:
+                # the model's patch is kept only if the app now passes its checks
+                apply_back(state)
+                last["effect"] = f"not kept ({after} finding(s) after it): rolled back"
+                await ctx.store.audit(ctx.run.id, "repair.rolled_back", last)
+                state.exhausted = True
+                return 9
             if after > last["findings_before"]:
                 apply_back(state)
                 last["effect"] = f"worse ({last['findings_before']} -> {after}): rolled back"
@@ -334,9 +355,79 @@ class Repair(Phase):
             return None
         if len(state.attempts) >= ctx.settings.verify.repair_attempts:
             return None
-        if not propose(state, self.strategies):
+        if not propose(state, self.strategies) and not model_may_try(state):
+            await self._out_of_reach(ctx, state)
             return None
         return 8
+
+    async def _out_of_reach(self, ctx: RunContext, state: VerifyState) -> None:
+        """Phase 8's record says why the loop ends without another attempt."""
+        record = ctx.run.phase(self.number)
+        if record is None:
+            return
+        why = f"{len(state.blocking())} finding(s) out of reach of the repair strategies"
+        if not state.model_tried:
+            if not model_repair_on():
+                why += "; the language model: off (SPECLOOM_MODEL_REPAIR=0)"
+            else:
+                why += "; the language model: not tried: no Anthropic API key (ANTHROPIC_API_KEY)"
+        record.message = why
+        await ctx.store.save_phase(ctx.run.id, record)
+
+    async def _ask_model(
+        self, ctx: RunContext, state: VerifyState, findings: list[Finding], patch: Patch
+    ) -> dict[str, Any] | None:
+        """The language-model strategy, once per run; what it did (None: not tried)."""
+        if state.model_tried:
+            return None
+        if not model_repair_on():
+            return None
+        from specloom.llm.client import LanguageModel
+        from specloom.llm.errors import LLMError
+        from specloom.llm.recording import store_recorder
+        from specloom.llm.settings import LLMSettings
+        from specloom.store.base import LLMUsageLog
+        from specloom.verify.model_repair import propose_with_model
+
+        settings = LLMSettings.from_env()
+        if not settings.has_key:
+            return {"problem": "not tried: no Anthropic API key (ANTHROPIC_API_KEY)"}
+        state.model_tried = True
+        recorder = None
+        if hasattr(ctx.store, "add_llm_usage"):  # the SQL run store keeps the usage
+            recorder = store_recorder(cast("LLMUsageLog", ctx.store), ctx.run.id)
+        try:
+            model = LanguageModel(settings, recorder=recorder)
+        except LLMError as error:
+            return {"problem": str(error)}
+        try:
+            done = await propose_with_model(ctx, findings, AppFiles(state), patch, model)
+        finally:
+            await model.aclose()
+        return {
+            "sent": done.sent,
+            "edited": done.edited,
+            "refused": done.refused,
+            "explanation": done.explanation,
+            "problem": done.problem,
+        }
+
+
+def model_repair_on() -> bool:
+    """The language-model strategy is on unless `SPECLOOM_MODEL_REPAIR` says off."""
+    value = os.environ.get("SPECLOOM_MODEL_REPAIR", "1").strip().lower()
+    return value not in ("0", "false", "no", "off")
+
+
+def model_may_try(state: VerifyState) -> bool:
+    """Whether the language-model strategy may still make an attempt this run."""
+    if state.model_tried:
+        return False
+    if not model_repair_on():
+        return False
+    from specloom.llm.settings import LLMSettings
+
+    return LLMSettings.from_env().has_key
 
 
 def apply_back(state: VerifyState) -> None:

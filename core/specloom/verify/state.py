@@ -35,6 +35,7 @@ class VerifyState:
     findings_before: dict[Check, list[Finding]] = field(default_factory=dict)
     summary_before: dict[Check, dict[str, Any]] = field(default_factory=dict)
     exhausted: bool = False  # no more attempts (one made things worse)
+    model_tried: bool = False  # the language-model strategy had its one try this run
 
     def report(self, check: Check, findings: list[Finding], **figures: Any) -> None:
         """The latest result of a check replaces its earlier one."""
