@@ -85,7 +85,7 @@ def _reason(message: str) -> str:
 
 async def check_run_store(workspace: Path, url: str | None) -> Check:
     from specloom.store.errors import mask_url
-    from specloom.store.urls import default_store_url, normalize_url, open_store
+    from specloom.store.urls import default_store_url, normalize_url
 
     full = normalize_url(url) if url else default_store_url(workspace)
     implementation = "postgresql" if full.startswith("postgresql") else full.partition(":")[0]
@@ -93,11 +93,26 @@ async def check_run_store(workspace: Path, url: str | None) -> Check:
     where = mask_url(full) if url else full.partition(":///")[2]
 
     async def probe() -> tuple[str, str, str]:
-        store = await open_store(url, workspace)
+        from specloom.store import migrate
+        from specloom.store.sql import SqlRunStore
+
+        if full.startswith("sqlite") and not Path(full.partition(":///")[2]).exists():
+            return implementation, where, "not created yet (the first run creates it)"
+        store = SqlRunStore(full)
+        await store.connect()  # read only: the doctor never migrates
         try:
             revision = await store.schema_revision()
         finally:
             await store.close()
+        head = migrate.head_revision()
+        if revision is None:
+            return implementation, where, f"reachable, no schema yet (the first run makes {head})"
+        if revision != head:
+            return (
+                implementation,
+                where,
+                f"schema at migration {revision} (the next run migrates it to {head})",
+            )
         return implementation, where, f"schema at migration {revision}"
 
     return await _timed("run store", implementation, where, probe)

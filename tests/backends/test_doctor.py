@@ -85,3 +85,28 @@ def test_a_key_the_model_api_cannot_check_fails_and_is_never_printed(tmp_path: P
     model = by_role(run)["model"]
     assert (model["status"], model["where"]) == ("unreachable", "http://127.0.0.1:1")
     assert key not in run.stdout + run.stderr
+
+
+def test_the_doctor_reads_the_run_store_and_never_creates_or_migrates_it(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / ".specloom" / "specloom.db"
+    fresh = by_role(doctor(tmp_path, "--json"))["run store"]
+    assert fresh["status"] == "reachable"
+    assert fresh["detail"] == "not created yet (the first run creates it)"
+    assert not database.exists()
+
+    import asyncio
+
+    from specloom.store import migrate
+    from specloom.store.urls import open_store
+
+    async def create() -> None:
+        store = await open_store(None, tmp_path)
+        await store.close()
+
+    asyncio.run(create())
+    stamp = database.stat().st_mtime_ns
+    made = by_role(doctor(tmp_path, "--json"))["run store"]
+    assert made["detail"] == f"schema at migration {migrate.head_revision()}"
+    assert database.stat().st_mtime_ns == stamp

@@ -49,6 +49,10 @@ class MemoryPatternBank:
     def key(task: Task) -> tuple[str, str, str]:
         return (task.kind, task.subject, task.signature_hash)
 
+    def has(self, task: Task) -> bool:
+        """Whether `recall` would find the task (without counting a hit or a miss)."""
+        return self.key(task) in self.patterns
+
     def recall(self, task: Task) -> Rendered | None:
         found = self.patterns.get(self.key(task))
         if found is None:

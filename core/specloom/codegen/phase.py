@@ -140,7 +140,10 @@ class CodeGeneration(TaskPhase):
                 ctx.library = await self.libraries(ctx.workspace)
             else:
                 ctx.library = await PatternLibrary.open(ctx.workspace)
-            recalled = await ctx.library.recall(ctx.plan.tasks)
+            # what this process rendered before needs no trip to the library
+            known = getattr(self.bank, "has", None)
+            wanted = [t for t in ctx.plan.tasks if known is None or not known(t)]
+            recalled = await ctx.library.recall(wanted)
         except (BackendUnavailable, EmbedderUnavailable, OSError, ValueError) as error:
             ctx.library_problem = f"the pattern library could not be opened: {error}"
             if ctx.library is not None and self.libraries is None:

@@ -94,6 +94,11 @@ class SqlRunStore:
             await self.close()
             raise unavailable(self.url, error) from None
 
+    async def connect(self) -> None:
+        """Connect without touching the schema (what `specloom doctor` does: it reads
+        the store, never migrates it); `init` is what a run uses."""
+        self._open_engine()
+
     async def close(self) -> None:
         if self._engine is not None:
             engine, self._engine = self._engine, None
