@@ -77,10 +77,11 @@ async def generate(workspace: Path) -> tuple[RunRecord, list[Any]]:
     return run, usage
 
 
-def fixed_text(workspace: Path) -> str:
-    """The router as the generator should have written it."""
-    staged = sorted((workspace / ".specloom" / "runs").glob(f"*/staging/{ROUTER}"))
-    return staged[-1].read_text(encoding="utf-8").replace(BAD, GOOD)
+def sent_router(request: dict[str, Any]) -> str:
+    """The router's text as the request sent it to the model."""
+    files: str = request["messages"][0]["content"]
+    start = files.index(f'<file path="{ROUTER}">\n') + len(f'<file path="{ROUTER}">\n')
+    return files[start : files.index("\n</file>", start)]
 
 
 async def test_the_models_patch_is_kept_when_the_app_then_passes(
@@ -90,9 +91,7 @@ async def test_the_models_patch_is_kept_when_the_app_then_passes(
 
     # the answer is built when the request comes: it needs the router's text
     def answer(request: dict[str, Any]) -> Any:
-        files = request["messages"][0]["content"]
-        start = files.index(f'<file path="{ROUTER}">\n') + len(f'<file path="{ROUTER}">\n')
-        text = files[start : files.index("\n</file>", start)]
+        text = sent_router(request)
         edits = [
             {"path": ROUTER, "text": text.replace(BAD, GOOD), "reason": "create answers 201"},
             {"path": "app/main.py", "text": "print('hi')\n", "reason": "not sent"},
@@ -130,10 +129,7 @@ async def test_a_patch_that_does_not_make_the_app_pass_is_rolled_back(
     with_key(monkeypatch, api)
 
     def harmless(request: dict[str, Any]) -> Any:
-        files = request["messages"][0]["content"]
-        start = files.index(f'<file path="{ROUTER}">\n') + len(f'<file path="{ROUTER}">\n')
-        text = files[start : files.index("\n</file>", start)]
-        edit = {"path": ROUTER, "text": text + "\n# looked at\n", "reason": "comment"}
+        edit = {"path": ROUTER, "text": sent_router(request) + "\n# looked at\n", "reason": "note"}
         return tool_use(TOOL, {"edits": [edit], "explanation": "not the bug"})
 
     api.script(harmless)
