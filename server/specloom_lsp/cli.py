@@ -69,6 +69,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     lsp_handler = LspLogHandler(server)
     lsp_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.getLogger("specloom_lsp").addHandler(lsp_handler)
+    from specloom_lsp import remote
+
+    try:
+        token = remote.token_from()
+        if options.tcp:
+            remote.check_tcp(options.tcp[0])
+        elif options.ws:
+            remote.check_ws(options.ws[0], token)
+    except remote.RemoteRefused as refused:
+        sys.stderr.write(f"specloom lsp: {refused}\n")
+        raise SystemExit(2) from None
     if options.tcp:
         server.start_tcp(*options.tcp)
     elif options.ws:
@@ -77,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "specloom lsp: --ws needs the 'websockets' package (pip install 'pygls[ws]')\n"
             )
             raise SystemExit(2) from None
-        server.start_ws(*options.ws)
+        host, port = options.ws
+        remote.start_ws(server, host, port, token)
     else:
         server.start_io()

@@ -8,6 +8,7 @@ accepted too).
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -33,10 +34,12 @@ class Settings(BaseModel):
     """Where a spec's app goes: a template relative to the spec's folder (`{stem}` is
     the spec's name without `.spec.md`), or a mapping from a spec's path (or glob)
     relative to the workspace root to a directory relative to the workspace root."""
-    store_url: str | None = None
-    """The run store (`sqlite:///...` or `postgresql://...`); default: the workspace's."""
-    database_url: str | None = None
-    """The PostgreSQL server for the generated app's database; default: SQLite."""
+    store_url: str | None = Field(default_factory=lambda: _env("SPECLOOM_STORE_URL"))
+    """The run store (`sqlite:///...` or `postgresql://...`); default: the server's
+    `SPECLOOM_STORE_URL`, else the workspace's own SQLite file."""
+    database_url: str | None = Field(default_factory=lambda: _env("SPECLOOM_APP_DATABASE_URL"))
+    """The PostgreSQL server for the generated app's database; default: the server's
+    `SPECLOOM_APP_DATABASE_URL`, else SQLite."""
     trust: bool | None = None
     """Whether generated code may run (phases 7 to 10): true, false (never, and never
     asked), or not said (None: the server asks the client once per workspace)."""
@@ -74,6 +77,12 @@ class Settings(BaseModel):
                     return (base / target.format(stem=stem)).resolve()
             return (spec.parent / f"{stem}-app").resolve()
         return (spec.parent / self.output_directory.format(stem=stem)).resolve()
+
+
+def _env(name: str) -> str | None:
+    """A server-side default from the environment (a team server's compose file sets
+    them); a client's setting takes precedence."""
+    return os.environ.get(name, "").strip() or None
 
 
 @lru_cache(maxsize=64)
