@@ -8,6 +8,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from specloom_lsp.logs import ContextFilter, SecretsFilter, json_formatter, secrets_of
+
 DEFAULT_HOST = "127.0.0.1"
 
 
@@ -32,6 +34,12 @@ def parser() -> argparse.ArgumentParser:
     )
     args.add_argument("--log-file", metavar="PATH", help="also write the log to this file")
     args.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="lines of text, or JSON objects with run_id and request_id (default text)",
+    )
+    args.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -40,33 +48,48 @@ def parser() -> argparse.ArgumentParser:
     return args
 
 
-def configure_logging(log_file: str | None, level: str) -> None:
+def configure_logging(log_file: str | None, level: str, log_format: str = "text") -> ContextFilter:
+    """Handlers on stderr and the log file, every record with its run and request and
+    no secret of the environment; the context filter, to be told the protocol."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    context = ContextFilter()
+    secrets = SecretsFilter(secrets_of())
+    formatter = (
+        json_formatter()
+        if log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     # stderr is free on every transport (stdout carries the protocol on stdio)
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setLevel(logging.WARNING)
     stderr.setFormatter(formatter)
-    root.addHandler(stderr)
+    handlers: list[logging.Handler] = [stderr]
     if log_file:
         file_handler = logging.FileHandler(log_file, encoding="utf-8")
         file_handler.setLevel(getattr(logging, level))
         file_handler.setFormatter(formatter)
-        root.addHandler(file_handler)
+        handlers.append(file_handler)
+    for handler in handlers:
+        handler.addFilter(context)
+        handler.addFilter(secrets)
+        root.addHandler(handler)
     # pygls logs every message it sends at INFO: keep that for DEBUG only
     logging.getLogger("pygls").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
     logging.getLogger("specloom_lsp").setLevel(getattr(logging, level))
+    return context
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     options = parser().parse_args(argv)
-    configure_logging(options.log_file, options.log_level)
+    context = configure_logging(options.log_file, options.log_level, options.log_format)
 
     from specloom_lsp.server import LspLogHandler, create_server
 
     server = create_server()
+    context.request_id = lambda: server.protocol._ctx_msg_id.get(None)
     lsp_handler = LspLogHandler(server)
+    lsp_handler.addFilter(SecretsFilter(secrets_of()))
     lsp_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.getLogger("specloom_lsp").addHandler(lsp_handler)
     from specloom_lsp import remote

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from specloom.pipeline.cancel import Cancelled, CancelToken
+from specloom.pipeline.context import RUN_ID
 from specloom.pipeline.events import (
     EventBus,
     PhaseFinished,
@@ -185,6 +186,7 @@ class Orchestrator:
 
     async def _execute(self, ctx: RunContext, first: int, resumed: bool) -> RunRecord:
         run = ctx.run
+        RUN_ID.set(run.id)  # this task's context: the log records of the run name it
         started = time.perf_counter()
         await self.bus.publish(
             RunStarted(
