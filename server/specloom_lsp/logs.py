@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
-from specloom.pipeline.context import RUN_ID
+from specloom.runcontext import RUN_ID
 
 SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "SPECLOOM_SERVER_TOKEN", "SPECLOOM_VECTOR_API_KEY")
 URL_VARIABLES = (

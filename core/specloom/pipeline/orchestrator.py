@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from specloom.pipeline.cancel import Cancelled, CancelToken
-from specloom.pipeline.context import RUN_ID
 from specloom.pipeline.events import (
     EventBus,
     PhaseFinished,
@@ -30,6 +29,7 @@ from specloom.pipeline.lock import WorkspaceLock
 from specloom.pipeline.phase import Mode, Phase, PhaseOutcome, PipelineSettings, RunContext
 from specloom.pipeline.records import PhaseRecord, RunRecord, utc_now
 from specloom.pipeline.staging import CommitResult, Committer, Conflict, Staging
+from specloom.runcontext import RUN_ID
 from specloom.store.audit import AuditEntry
 from specloom.store.base import RunStore
 

@@ -1,5 +1,5 @@
-"""What a task of the pipeline works for, for the logs (kept apart from the orchestrator
-so that a log filter can read it without importing the pipeline)."""
+"""What a task of Specloom works for, for the logs: a module of its own, so that the
+server's log filter reads it without importing the pipeline at start-up."""
 
 from __future__ import annotations
 
