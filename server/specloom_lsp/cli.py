@@ -34,6 +34,12 @@ def parser() -> argparse.ArgumentParser:
     )
     args.add_argument("--log-file", metavar="PATH", help="also write the log to this file")
     args.add_argument(
+        "--metrics",
+        type=_address,
+        metavar="HOST:PORT",
+        help=f"serve Prometheus metrics at http://HOST:PORT/metrics (host {DEFAULT_HOST})",
+    )
+    args.add_argument(
         "--log-format",
         default="text",
         choices=["text", "json"],
@@ -103,6 +109,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     except remote.RemoteRefused as refused:
         sys.stderr.write(f"specloom lsp: {refused}\n")
         raise SystemExit(2) from None
+    if options.metrics:
+        from specloom_lsp import metrics
+
+        metrics_host, metrics_port = options.metrics
+        if not remote.is_loopback(metrics_host):
+            sys.stderr.write(
+                f"specloom lsp: --metrics {metrics_host}: metrics are not authenticated, so "
+                "they listen on loopback only\n"
+            )
+            raise SystemExit(2)
+        metrics.start(metrics_host, metrics_port)
     if options.tcp:
         server.start_tcp(*options.tcp)
     elif options.ws:

@@ -81,6 +81,12 @@ class _Rejected:
     jsonrpc = "rejected"
 
 
+def current_metrics() -> Any:
+    from specloom_lsp.metrics import current
+
+    return current()
+
+
 class SpecloomProtocol(LanguageServerProtocol):
     """pygls' protocol, with an error reply for a request whose params do not fit its
     method (pygls would only log it, and the client would wait for ever)."""
@@ -108,7 +114,18 @@ class SpecloomProtocol(LanguageServerProtocol):
     def handle_message(self, message: Any) -> None:
         if isinstance(message, _Rejected):
             return
+        metrics = current_metrics()
+        method = getattr(message, "method", None)
+        msg_id = getattr(message, "id", None)
+        if metrics is not None and isinstance(method, str) and msg_id is not None:
+            metrics.request_started(msg_id, method)
         super().handle_message(message)
+
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        metrics = current_metrics()
+        if metrics is not None:
+            metrics.request_answered(msg_id, error is not None)
+        super()._send_response(msg_id, result, error)
 
 
 class LspLogHandler(logging.Handler):

@@ -309,6 +309,11 @@ class Commands:
             except (RunError, WorkspaceBusy, StoreUnavailable) as error:
                 raise CommandFailed(str(error)) from None
             ran = time.perf_counter() - clock
+            from specloom_lsp.metrics import current
+
+            metrics = current()
+            if metrics is not None:
+                metrics.run_finished(command, record, await store.llm_usage_totals(record.id))
             findings = await store.list_validations(record.id)
             files = await _files_written(store, record.id)
             output = committer.report(orchestrator.commits.get(record.id))  # before findings
