@@ -100,17 +100,28 @@ def start_ws(server: LanguageServer, host: str, port: int, token: str | None) ->
         log.warning("refused a connection from %s: no valid token", connection.remote_address)
         return connection.respond(HTTPStatus.UNAUTHORIZED, "a valid bearer token is needed\n")
 
-    stop_event = server._stop_event = threading.Event()
+    from specloom_lsp.server import create_server
 
     async def lsp_connection(websocket: ServerConnection) -> None:
-        await run_websocket(
-            stop_event=stop_event,
-            websocket=websocket,
-            protocol=server.protocol,
-            logger=log,
-            error_handler=server.report_server_error,
-        )
-        server.shutdown()  # type: ignore[no-untyped-call]
+        """Each connection gets a server of its own (its documents, settings, runs):
+        editors on one server do not share state, and one leaving stops no other."""
+        own = server if not served else create_server()
+        served.append(own)
+        own.protocol.per_connection = True  # type: ignore[attr-defined]
+        own._stop_event = stop = threading.Event()
+        log.info("connection %d from %s", len(served), websocket.remote_address)
+        try:
+            await run_websocket(
+                stop_event=stop,
+                websocket=websocket,
+                protocol=own.protocol,
+                logger=log,
+                error_handler=own.report_server_error,
+            )
+        finally:
+            stop.set()
+
+    served: list[LanguageServer] = []
 
     async def main() -> None:
         listening = await serve(lsp_connection, host, port, process_request=check)

@@ -25,6 +25,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 from specloom import __version__
 
 from specloom_lsp import SERVER_NAME
@@ -110,6 +111,25 @@ class SpecloomProtocol(LanguageServerProtocol):
                 logger.warning("rejected a %s request: invalid params", method)
                 return _Rejected()
             raise
+
+    per_connection = False
+    """One of several connections of a WebSocket server (`remote.start_ws`): `exit` ends
+    this connection, not the process."""
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Any:
+        if not self.per_connection:
+            yield from super().lsp_exit(*args)
+            return
+        if (user_handler := self.fm.features.get(types.EXIT)) is not None:
+            yield user_handler, args, None
+        stop = self._server._stop_event
+        if stop is not None:
+            stop.set()  # this connection's loop ends; the listener goes on
+        if self.writer is not None:
+            closed = self.writer.close()
+            if inspect.isawaitable(closed):
+                self._closing = asyncio.ensure_future(closed)
 
     def handle_message(self, message: Any) -> None:
         if isinstance(message, _Rejected):

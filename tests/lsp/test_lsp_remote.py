@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 import websockets
@@ -16,6 +18,7 @@ from websockets.exceptions import InvalidStatus
 from tests.lsp.test_lsp_transports import INITIALIZE, free_port, wait_for
 
 TOKEN = "s3cret-token-for-tests-0123456789"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def start(*args: str, token: str | None = None) -> subprocess.Popen[bytes]:
@@ -75,3 +78,58 @@ def test_a_websocket_client_needs_the_token() -> None:
         process.kill()
         _, err = process.communicate(timeout=10)
     assert TOKEN not in err.decode()  # never logged
+
+
+def test_several_editors_share_one_server_without_sharing_state(tmp_path: Path) -> None:
+    port = free_port()
+    process = start("--ws", f"127.0.0.1:{port}", token=TOKEN)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    spec = tmp_path / "todo.spec.md"
+    spec.write_text((EXAMPLES / "todo.spec.md").read_text(encoding="utf-8"), encoding="utf-8")
+    uri = spec.as_uri()
+
+    async def call(connection: Any, method: str, params: Any, ident: int) -> Any:
+        await connection.send(json.dumps({"jsonrpc": "2.0", "id": ident, "method": method,
+                                          "params": params}))  # fmt: skip
+        while True:
+            message = json.loads(await connection.recv())
+            if message.get("id") == ident and "method" not in message:
+                return message
+
+    async def notify(connection: Any, method: str, params: Any) -> None:
+        await connection.send(json.dumps({"jsonrpc": "2.0", "method": method, "params": params}))
+
+    async def scenario() -> tuple[Any, Any, Any]:
+        url = f"ws://127.0.0.1:{port}"
+        async with (
+            websockets.connect(url, additional_headers=headers) as first,
+            websockets.connect(url, additional_headers=headers) as second,
+        ):
+            for connection in (first, second):
+                params = {"capabilities": {}, "rootUri": tmp_path.as_uri()}
+                assert (await call(connection, "initialize", params, 1))["result"]
+                await notify(connection, "initialized", {})
+            item = {"uri": uri, "languageId": "markdown", "version": 1,
+                    "text": spec.read_text(encoding="utf-8")}  # fmt: skip
+            await notify(first, "textDocument/didOpen", {"textDocument": item})
+            symbols = {"textDocument": {"uri": uri}}
+            mine = await call(first, "textDocument/documentSymbol", symbols, 2)
+            theirs = await call(second, "textDocument/documentSymbol", symbols, 2)
+            # the first editor leaves: the second goes on, and a third can come
+            await call(first, "shutdown", None, 3)
+            await notify(first, "exit", None)
+            still = await call(second, "textDocument/documentSymbol", symbols, 3)
+        async with websockets.connect(url, additional_headers=headers) as third:
+            params = {"capabilities": {}, "rootUri": tmp_path.as_uri()}
+            assert (await call(third, "initialize", params, 1))["result"]
+        return mine, theirs, still
+
+    try:
+        wait_for(port, process)
+        mine, theirs, still = asyncio.run(scenario())
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
+    assert mine["result"]  # the editor that opened the spec sees its outline
+    assert not theirs.get("result")  # the other has not opened it: nothing shared
+    assert still["id"] == 3  # the second editor is still answered
