@@ -15,6 +15,7 @@ BENCHMARKS = {
     "retrieval": ("bench.retrieval", "pattern retrieval on the embedded vector stores"),
     "recall": ("bench.recall", "the pattern bank's embedders on a labelled retrieval set"),
     "learning": ("bench.learning", "phase 11's share of a trusted run, and opening the library"),
+    "load": ("bench.load", "N editors over WebSocket on one server: throughput, latency, memory"),
 }
 
 
