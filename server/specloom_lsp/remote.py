@@ -8,6 +8,9 @@
   token set, loopback connections must present it too.
 - Raw TCP carries no headers, so it cannot present a token: `--tcp` is refused on
   anything but loopback (use `--ws` for remote clients).
+- With `SPECLOOM_WORKSPACES` set (a team server), a connection's commands run only on
+  specs inside its workspace root, which must lie inside that directory, and write
+  only inside it (`Commands.confined`).
 
 The token is compared in constant time and never logged.
 """
@@ -21,6 +24,7 @@ import os
 import threading
 from collections.abc import Mapping
 from http import HTTPStatus
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,6 +38,17 @@ MIN_TOKEN_CHARS = 16
 
 class RemoteRefused(Exception):
     """The server must not start as asked; the message says why and what to do."""
+
+
+WORKSPACES_VARIABLE = "SPECLOOM_WORKSPACES"
+
+
+def workspaces_root(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The directory a shared server's workspaces must lie in (`SPECLOOM_WORKSPACES`),
+    or None: any (a server of one user)."""
+    environ = os.environ if environ is None else environ
+    value = (environ.get(WORKSPACES_VARIABLE) or "").strip()
+    return Path(value).resolve() if value else None
 
 
 def is_loopback(host: str) -> bool:

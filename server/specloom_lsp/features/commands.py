@@ -141,6 +141,27 @@ class Commands:
         path = path.resolve()
         return Spec(uri, path, self.workspace_of(path), str(path))
 
+    def confined(self, spec: Spec, out_dir: Path) -> Path:
+        """On a shared server (`SPECLOOM_WORKSPACES`), a connection reads and writes
+        only inside its workspace root, which lies inside that directory: the spec, its
+        workspace and its output directory are checked before anything runs."""
+        from specloom_lsp.remote import workspaces_root
+
+        shared = workspaces_root()
+        if shared is None:
+            return out_dir
+        root = self.server.workspace_root()
+        mine = Path(root).resolve() if root else None
+        if mine is None or not mine.is_relative_to(shared):
+            raise CommandFailed(
+                f"this server serves workspaces under {shared} only; the workspace root "
+                f"{mine} is not one of them"
+            )
+        for what, path in (("spec", spec.path), ("workspace", spec.workspace), ("output", out_dir)):
+            if not path.resolve().is_relative_to(mine):
+                raise CommandFailed(f"the {what} {path} is outside the workspace root {mine}")
+        return out_dir
+
     def workspace_of(self, path: Path) -> Path:
         """The workspace folder the spec is in (the innermost), else the root."""
         candidates: list[Path] = []
@@ -239,7 +260,7 @@ class Commands:
     async def plan(self, *args: Any) -> Any:
         spec = self.spec_of(PLAN, args)
         settings = self.server.settings
-        out_dir = settings.output_dir_for(str(spec.path), str(spec.workspace))
+        out_dir = self.confined(spec, settings.output_dir_for(str(spec.path), str(spec.workspace)))
 
         async def work(progress: WorkDone) -> dict[str, Any]:
             cancel = self.in_flight[spec.key].cancel
@@ -260,7 +281,7 @@ class Commands:
     async def _run(self, command: str, mode: Mode, args: tuple[Any, ...]) -> Any:
         spec = self.spec_of(command, args)
         settings = self.server.settings
-        out_dir = settings.output_dir_for(str(spec.path), str(spec.workspace))
+        out_dir = self.confined(spec, settings.output_dir_for(str(spec.path), str(spec.workspace)))
         if mode == "validate" and not (out_dir / "app" / "main.py").is_file():
             raise CommandFailed(
                 f"nothing to validate: there is no app/main.py in {out_dir}; generate first"
