@@ -1,10 +1,15 @@
-"""One run per workspace at a time: an OS file lock under `.specloom/`.
+"""One run per workspace at a time: an OS file lock under `.specloom/`, and, where
+Redis is configured (`SPECLOOM_CACHE_URL`), the backends' run lock too, so that
+servers on several machines sharing the workspaces run one pipeline per workspace.
 
-The lock dies with its process, so a killed run never leaves a workspace locked.
+The file lock dies with its process, so a killed run never leaves a workspace locked;
+the Redis lease runs out (60 s) unless the run refreshes it (every 20 s).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fcntl
 import json
 import os
@@ -63,3 +68,56 @@ def _read_holder(handle: int) -> dict[str, object] | None:
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None
+
+
+LEASE_SECONDS = 60.0
+REFRESH_SECONDS = 20.0
+
+
+class SharedLock:
+    """The workspace's run lock on Redis, held while a run runs."""
+
+    def __init__(self, live: object, lease: object) -> None:
+        self.live = live
+        self.lease = lease
+        self._refresher = asyncio.ensure_future(self._refresh())
+
+    @classmethod
+    async def acquire(cls, workspace: Path, run_id: str) -> SharedLock | None:
+        """The lock, or None where no Redis is configured. Raises `WorkspaceBusy` (the
+        backends' `LockBusy`, naming the holder) when another run holds it."""
+        from specloom.backends.config import BackendSettings, open_live
+
+        settings = BackendSettings.from_env()
+        if not settings.cache_url:
+            return None
+        live = await open_live(settings)
+        try:
+            lease = await live.lock.acquire(str(workspace), run_id, ttl_s=LEASE_SECONDS)
+        except BaseException:
+            await live.close()
+            raise
+        return cls(live, lease)
+
+    async def _refresh(self) -> None:
+        from specloom.backends.cache import Lease, Live
+
+        assert isinstance(self.lease, Lease)
+        live: Live = self.live  # type: ignore[assignment]
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            if not await live.lock.refresh(self.lease, LEASE_SECONDS):
+                return
+
+    async def release(self) -> None:
+        from specloom.backends.cache import Lease, Live
+
+        self._refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._refresher
+        live: Live = self.live  # type: ignore[assignment]
+        try:
+            if isinstance(self.lease, Lease):
+                await live.lock.release(self.lease)
+        finally:
+            await live.close()

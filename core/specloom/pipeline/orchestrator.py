@@ -25,7 +25,7 @@ from specloom.pipeline.events import (
     RunFinished,
     RunStarted,
 )
-from specloom.pipeline.lock import WorkspaceLock
+from specloom.pipeline.lock import SharedLock, WorkspaceLock
 from specloom.pipeline.phase import Mode, Phase, PhaseOutcome, PipelineSettings, RunContext
 from specloom.pipeline.records import PhaseRecord, RunRecord, utc_now
 from specloom.pipeline.staging import CommitResult, Committer, Conflict, Staging
@@ -104,7 +104,9 @@ class Orchestrator:
         )
         lock = WorkspaceLock(workspace)
         lock.acquire(run.id)
+        shared: SharedLock | None = None
         try:
+            shared = await SharedLock.acquire(workspace, run.id)
             run.spec_hash = await self.store.save_spec(str(spec_path), data)
             run.status = "running"
             run.started_at = utc_now()
@@ -114,6 +116,8 @@ class Orchestrator:
             ctx.mode = mode
             return await self._execute(ctx, first=self.phases[0].number, resumed=False)
         finally:
+            if shared is not None:
+                await shared.release()
             lock.release()
 
     async def resume(self, run_id: str, cancel: CancelToken | None = None) -> RunRecord:
@@ -128,7 +132,9 @@ class Orchestrator:
             raise RunError(f"the spec of run {run_id} is no longer in the store")
         lock = WorkspaceLock(Path(run.workspace))
         lock.acquire(run.id)
+        shared: SharedLock | None = None
         try:
+            shared = await SharedLock.acquire(Path(run.workspace), run.id)
             ctx = self._context(run, data, cancel)
             completed = run.last_completed_phase
             for phase in self.phases:
@@ -147,6 +153,8 @@ class Orchestrator:
                 return await self._finish(ctx, time.perf_counter())
             return await self._execute(ctx, first=first, resumed=True)
         finally:
+            if shared is not None:
+                await shared.release()
             lock.release()
 
     def _context(self, run: RunRecord, data: bytes, cancel: CancelToken | None) -> RunContext:
