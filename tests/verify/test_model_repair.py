@@ -177,3 +177,32 @@ async def test_without_a_key_the_model_is_not_tried_and_it_says_so(
         "; the language model: not tried: no Anthropic API key (ANTHROPIC_API_KEY)"
     )
     assert usage == []
+
+
+def test_a_rewritten_module_never_meets_its_old_bytecode(tmp_path: Path) -> None:
+    """A repair within the second the module was compiled, keeping its size, must not
+    run the cached bytecode (Python checks only size and whole-second mtime)."""
+    import subprocess
+    import sys
+
+    from specloom.verify.repair import Patch, apply
+    from specloom.verify.state import VerifyState
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "answer.py").write_text("VALUE = 200\n", encoding="utf-8")
+    state = VerifyState(app_dir=app, pycache=tmp_path / "pycache")
+    env = {"PYTHONPYCACHEPREFIX": str(state.pycache), "PATH": "/usr/bin:/bin"}
+
+    def value() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", "import answer; print(answer.VALUE)"],
+            cwd=app, env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    assert value() == "200"  # compiled and cached
+    patch = Patch()
+    patch.add("model", "answer.py", "VALUE = 201\n")  # the same size, the same second
+    apply(state, patch)
+    assert value() == "201"

@@ -401,7 +401,9 @@ class Deployment(Phase):
             python=environment.python,
             database_url=database_url,
             cleanups=list(cleanups),
-            pycache=ctx.workspace / ".specloom" / "cache" / "pycache",
+            # the run's own: a module rewritten later (a user's edit between two
+            # validations of the same output) must never meet its old bytecode
+            pycache=ctx.workspace / ".specloom" / "runs" / ctx.run.id / "pycache",
         )
         seconds = round(time.perf_counter() - began, 3)
         where = {

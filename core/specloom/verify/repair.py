@@ -250,7 +250,20 @@ def apply(state: VerifyState, patch: Patch) -> dict[str, str | None]:
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
+        forget_bytecode(state, target)
     return before
+
+
+def forget_bytecode(state: VerifyState, source: Path) -> None:
+    """Drop the byte-compiled files of a source the loop rewrote. Python trusts a
+    cached module while the source's size and modification time (whole seconds) match:
+    a repair that keeps the size within the second it was compiled (`200` for `201`)
+    would otherwise run the old code."""
+    if state.pycache is None or source.suffix != ".py":
+        return
+    folder = state.pycache / source.resolve().parent.relative_to(source.resolve().anchor)
+    for cached in folder.glob(f"{source.stem}.*.pyc"):
+        cached.unlink(missing_ok=True)
 
 
 def _inside(root: Path, relative: str) -> Path:
@@ -438,6 +451,7 @@ def apply_back(state: VerifyState) -> None:
             target.unlink(missing_ok=True)
         else:
             target.write_text(text, encoding="utf-8")
+        forget_bytecode(state, target)
     state.undo = {}
     state.findings = state.findings_before
     state.summary = state.summary_before

@@ -20,8 +20,8 @@ class VerifyState:
     reference: dict[str, str] = field(default_factory=dict)  # path -> text as generated
     python: str = ""  # the interpreter that runs the app and its checks (phase 7)
     database_url: str = ""  # the app's DATABASE_URL (phase 7)
-    # where the app's processes keep byte-compiled files: the workspace's cache, so that
-    # a module that did not change is not compiled again on the next run (phase 7)
+    # where the app's processes keep byte-compiled files (the run's directory): each
+    # module is compiled once for the run's checks, tests and health check (phase 7)
     pycache: Path | None = None
     # the app started for phase 10 while phase 9 validated the same files (or None)
     launched: Launched | None = None
