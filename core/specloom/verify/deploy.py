@@ -11,6 +11,7 @@ Nothing runs unless the workspace is trusted: the phase is then skipped.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import importlib.metadata
@@ -401,10 +402,12 @@ class Deployment(Phase):
             python=environment.python,
             database_url=database_url,
             cleanups=list(cleanups),
-            # the run's own: a module rewritten later (a user's edit between two
-            # validations of the same output) must never meet its old bytecode
-            pycache=ctx.workspace / ".specloom" / "runs" / ctx.run.id / "pycache",
+            pycache=ctx.workspace / ".specloom" / "cache" / "pycache",
         )
+        # the libraries' bytecode is kept across runs; the app's is not: a module edited
+        # since (by the user, between two validations of one output) must never meet
+        # its old bytecode, which Python trusts while size and mtime second match
+        await asyncio.to_thread(forget_app_bytecode, ctx.verify)
         seconds = round(time.perf_counter() - began, 3)
         where = {
             "current": "the current interpreter",
@@ -422,6 +425,14 @@ class Deployment(Phase):
                 "seconds": seconds,
             },
         )
+
+
+def forget_app_bytecode(state: VerifyState) -> None:
+    """Remove the cached bytecode of every module under the app's directory."""
+    if state.pycache is None:
+        return
+    app = state.app_dir.resolve()
+    shutil.rmtree(state.pycache / app.relative_to(app.anchor), ignore_errors=True)
 
 
 async def run_cleanups(state: VerifyState) -> list[str]:

@@ -20,8 +20,9 @@ class VerifyState:
     reference: dict[str, str] = field(default_factory=dict)  # path -> text as generated
     python: str = ""  # the interpreter that runs the app and its checks (phase 7)
     database_url: str = ""  # the app's DATABASE_URL (phase 7)
-    # where the app's processes keep byte-compiled files (the run's directory): each
-    # module is compiled once for the run's checks, tests and health check (phase 7)
+    # where the app's processes keep byte-compiled files: the workspace's cache (the
+    # libraries' bytecode is kept across runs; the app's is dropped at each deployment
+    # and for each module a repair rewrites) (phase 7)
     pycache: Path | None = None
     # the app started for phase 10 while phase 9 validated the same files (or None)
     launched: Launched | None = None
