@@ -110,3 +110,19 @@ def test_the_zygote_ends_with_the_process_that_started_it(tmp_path: Path) -> Non
     while running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not running(pid)
+
+
+async def test_a_terminated_zygote_takes_its_commands_with_it(tmp_path: Path) -> None:
+    zygote = await warm.ready(sys.executable)
+    assert zygote is not None
+    assert zygote.process is not None
+    child = await sandbox.start(
+        [sys.executable, "-c", "import time; time.sleep(120)"], tmp_path, warm=True
+    )
+    assert running(child.pid)
+    zygote.process.terminate()
+    zygote.process.wait(10)
+    deadline = time.monotonic() + 10
+    while running(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(child.pid)

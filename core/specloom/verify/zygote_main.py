@@ -18,8 +18,8 @@ stderr) in one message, then that many bytes of JSON: `argv` (`["-c", CODE, ...]
 by that signal). The child is what `python ARGV...` in `cwd` with `env` would be: its
 own session, the given environment only, sys.path[0] its directory, the memory limit.
 
-When its standard input closes (the process that started it is gone), it kills its
-children's process groups and exits. Never imported by specloom itself.
+When its standard input closes (the process that started it is gone), or on SIGTERM,
+it kills its children's process groups and exits. Never imported by specloom itself.
 """
 
 from __future__ import annotations
@@ -168,6 +168,13 @@ def serve(path: str, memory_mb: int, preload: list[str]) -> None:
     selector.register(wake_r, selectors.EVENT_READ, "wake")
     selector.register(sys.stdin.fileno(), selectors.EVENT_READ, "parent")
     children: dict[int, socket.socket] = {}
+
+    def terminated(_signal: int, _frame: object) -> None:
+        # stopped on purpose: the commands it forked (an app, a suite) go with it
+        _kill_all(children)
+        os._exit(128 + signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, terminated)
     print("ready", flush=True)
     while True:
         for key, _events in selector.select():
@@ -185,20 +192,28 @@ def serve(path: str, memory_mb: int, preload: list[str]) -> None:
                     _child(request, fds, inherited)
                 for fd in fds:
                     os.close(fd)
-                if _send(conn, f"pid {pid}"):
-                    children[pid] = conn
-                else:
+                children[pid] = conn  # known before anyone hears of it (SIGTERM)
+                if not _send(conn, f"pid {pid}"):
+                    children.pop(pid, None)
                     conn.close()
             elif key.data == "wake":
                 with contextlib.suppress(OSError):
                     while wake_r.recv(4096):
                         pass
             elif key.data == "parent" and not os.read(sys.stdin.fileno(), 4096):
-                for pid in children:
-                    with contextlib.suppress(OSError):
-                        os.killpg(pid, signal.SIGKILL)
+                _kill_all(children)
                 return
         _reap(children)
+
+
+def _kill_all(children: dict[int, socket.socket]) -> None:
+    """Kill every child with its process group (and itself, should it not have made
+    its own group yet)."""
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _reap(children: dict[int, socket.socket]) -> None:
