@@ -193,7 +193,7 @@ class PatternLibrary:
         graph = self.backends.graph
         stamp = now()
         stored = updated = 0
-        points: list[VectorPoint] = []
+        new: list[tuple[str, str, dict[str, str]]] = []  # id, description, payload
         run = NodeRef("Run", run_id)
         await graph.merge_node(run, {"spec_hash": plan.spec_hash, "at": stamp})
         tasks = {task.id: task for task in plan.tasks}
@@ -245,13 +245,7 @@ class PatternLibrary:
             for requirement in task.requirement_ids:
                 requirement_node = NodeRef("Requirement", f"{plan.spec_name}:{requirement}")
                 await graph.merge_relation(task_node, "SATISFIES", requirement_node)
-            points.append(
-                VectorPoint(
-                    key,
-                    self.embedder.embed([description])[0],
-                    {"kind": task.kind, "subject": task.subject},
-                )
-            )
+            new.append((key, description, {"kind": task.kind, "subject": task.subject}))
             stored += 1
             await self._prune(task_node)
         for source, target in plan.edges:
@@ -261,6 +255,12 @@ class PatternLibrary:
                     "DEPENDS_ON",
                     NodeRef("Task", task_key(plan.spec_name, tasks[target])),
                 )
+        # one batch: a model embeds many texts at little more than the cost of one
+        vectors = self.embedder.embed([description for _, description, _ in new]) if new else []
+        points = [
+            VectorPoint(key, vector, payload)
+            for (key, _, payload), vector in zip(new, vectors, strict=True)
+        ]
         await self.backends.vectors.upsert(self.collection, points)
         await self._persist()
         return Learned(stored, updated)

@@ -10,19 +10,16 @@ reported in this phase's message.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from specloom.codegen.phase import VERIFIED
 from specloom.pipeline.phase import Phase, PhaseOutcome, RunContext
-
-VERIFIED = (7, 9, 10)
 
 
 class Learning(Phase):
     number, key, name = 11, "learning", "learning"
 
     async def run(self, ctx: RunContext) -> PhaseOutcome:
-        began = time.perf_counter()
         if ctx.mode != "generate" or ctx.plan is None or not ctx.rendered:
             return PhaseOutcome("skipped", "nothing was generated in this run to learn from")
         statuses = {n: (p.status if (p := ctx.run.phase(n)) else "") for n in VERIFIED}
@@ -39,7 +36,6 @@ class Learning(Phase):
             learned = await library.learn(ctx.plan, ctx.rendered, kinds, ctx.run.id)
             total = await library.count()
             detail.update(stored=learned.stored, updated=learned.updated, patterns=total)
-            detail["ms"] = round((time.perf_counter() - began) * 1000, 1)
             return PhaseOutcome(
                 "passed",
                 f"{learned.stored} new patterns, {learned.updated} confirmed; "
@@ -49,7 +45,6 @@ class Learning(Phase):
         failing = self._failing_tasks(ctx)
         counted = await library.failed(ctx.plan, failing)
         detail.update(failing_tasks=failing, patterns_failed=counted)
-        detail["ms"] = round((time.perf_counter() - began) * 1000, 1)
         return PhaseOutcome(
             "passed",
             f"the app did not verify clean: a failure counted against {counted} patterns "

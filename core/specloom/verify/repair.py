@@ -28,7 +28,7 @@ import difflib
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, cast
 
@@ -383,7 +383,7 @@ class Repair(Phase):
             if not model_repair_on():
                 why += "; the language model: off (SPECLOOM_MODEL_REPAIR=0)"
             else:
-                why += "; the language model: not tried: no Anthropic API key (ANTHROPIC_API_KEY)"
+                why += f"; the language model: {NO_KEY}"
         record.message = why
         await ctx.store.save_phase(ctx.run.id, record)
 
@@ -404,7 +404,7 @@ class Repair(Phase):
 
         settings = LLMSettings.from_env()
         if not settings.has_key:
-            return {"problem": "not tried: no Anthropic API key (ANTHROPIC_API_KEY)"}
+            return {"problem": NO_KEY}
         state.model_tried = True
         recorder = None
         if hasattr(ctx.store, "add_llm_usage"):  # the SQL run store keeps the usage
@@ -417,13 +417,11 @@ class Repair(Phase):
             done = await propose_with_model(ctx, findings, AppFiles(state), patch, model)
         finally:
             await model.aclose()
-        return {
-            "sent": done.sent,
-            "edited": done.edited,
-            "refused": done.refused,
-            "explanation": done.explanation,
-            "problem": done.problem,
-        }
+        return asdict(done)
+
+
+NO_KEY = "not tried: no Anthropic API key (ANTHROPIC_API_KEY)"
+"""Why phase 8 did not ask the language model, when no key is configured."""
 
 
 def model_repair_on() -> bool:
